@@ -56,6 +56,44 @@ pub enum Error {
     /// The frame's MType cannot be used where it was given (e.g. a join-accept passed as uplink).
     #[error("unexpected MType {0:?}")]
     UnexpectedMType(crate::MType),
+    /// The input length is none of the lengths the structure can have (e.g. a join-accept of
+    /// neither 17 nor 33 bytes, LoRaWAN 1.0.4 §6.2.3).
+    #[error("invalid {structure} length: got {got} bytes")]
+    InvalidLength {
+        /// The structure being decoded, in the spec's spelling.
+        structure: &'static str,
+        /// Length that was given.
+        got: usize,
+    },
+    /// A frame of this MType must carry a MIC but has none.
+    #[error("missing MIC for MType {0:?}")]
+    MissingMic(crate::MType),
+    /// A frame of this MType carries no separate MIC (proprietary, encrypted join-accept).
+    #[error("unexpected MIC for MType {0:?}")]
+    UnexpectedMic(crate::MType),
+    /// An FCtrl flag is set that does not exist in the frame's direction (e.g. FPending on an
+    /// uplink), LoRaWAN 1.0.4 §4.3.1.
+    #[error("FCtrl flag {flag} does not exist in this direction")]
+    FCtrlFlagWrongDirection {
+        /// The flag, in the spec's spelling.
+        flag: &'static str,
+    },
+    /// A frequency cannot be carried by a MAC command: it is not a multiple of 100 Hz or is above
+    /// the 24-bit field's 1 677 721 500 Hz, LoRaWAN 1.0.4 §5.6.
+    #[error("frequency {frequency_hz} Hz is not a multiple of 100 Hz up to 1677721500 Hz")]
+    InvalidFrequency {
+        /// The frequency that was rejected, in Hz.
+        frequency_hz: u32,
+    },
+    /// A signed field value does not fit the bits the format gives it (e.g. the 6-bit DevStatusAns
+    /// margin, LoRaWAN 1.0.4 §5.5).
+    #[error("{field} value {value} out of range")]
+    SignedOutOfRange {
+        /// Field name, in the spec's spelling.
+        field: &'static str,
+        /// The value that was rejected.
+        value: i64,
+    },
 }
 
 /// Result type of the codec.

@@ -434,7 +434,13 @@ mod tests {
 
     #[test]
     fn rejects_hex_of_wrong_length_or_digits() {
-        for bad in ["", "0004a30b001c053", "0004a30b001c05301", "0004a30b001c05zz", "é"] {
+        for bad in [
+            "",
+            "0004a30b001c053",
+            "0004a30b001c05301",
+            "0004a30b001c05zz",
+            "é",
+        ] {
             assert_eq!(
                 bad.parse::<Eui64>(),
                 Err(Error::InvalidHex {

@@ -49,7 +49,10 @@ impl MType {
     pub const fn is_uplink(self) -> bool {
         matches!(
             self,
-            Self::JoinRequest | Self::UnconfirmedDataUp | Self::ConfirmedDataUp | Self::RejoinRequest
+            Self::JoinRequest
+                | Self::UnconfirmedDataUp
+                | Self::ConfirmedDataUp
+                | Self::RejoinRequest
         )
     }
 
@@ -77,6 +80,7 @@ impl MType {
 pub enum Major {
     /// LoRaWAN R1.
     #[default]
+    #[cfg_attr(feature = "serde", serde(rename = "lorawan_r1"))]
     LoRaWanR1,
 }
 
