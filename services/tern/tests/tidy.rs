@@ -92,7 +92,9 @@ fn no_stub_macros_in_production_code() {
         .filter(|path| !is_non_production(&relative(path)))
         .filter(|path| {
             let text = std::fs::read_to_string(path).unwrap();
-            stubs.iter().any(|stub| production_part(&text).contains(stub))
+            stubs
+                .iter()
+                .any(|stub| production_part(&text).contains(stub))
         })
         .map(|path| relative(&path))
         .collect();
@@ -108,9 +110,11 @@ fn only_the_binary_reads_the_environment() {
         .filter(|rel| !rel.starts_with("services/tern/") && !is_non_production(rel))
         .filter(|rel| {
             let text = std::fs::read_to_string(workspace_root().join(rel)).unwrap();
-            needles
-                .iter()
-                .any(|needle| production_part(&text).contains(needle))
+            // Doc comments may name `std::env::vars()` as what a caller passes in.
+            production_part(&text)
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .any(|line| needles.iter().any(|needle| line.contains(needle)))
         })
         .collect();
     assert!(

@@ -1,0 +1,57 @@
+//! The `tern` binary: hosts the command-line tools and, later, runs the services.
+//!
+//! This file only parses arguments and dispatches; each command lives in its own module.
+
+mod args;
+mod frame;
+mod keys;
+mod render;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tern, a LoRaWAN network server.
+#[derive(Debug, Parser)]
+#[command(name = "tern", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode or build LoRaWAN frames (PHYPayload).
+    #[command(subcommand)]
+    Frame(frame::FrameCommand),
+    /// Work with LoRaWAN keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Print the full default configuration file, every key documented.
+    Configfile,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Frame(command) => frame::run(command),
+        Command::Keys(command) => keys::run(command),
+        Command::Configfile => Ok(tern_config::Config::default_toml()),
+    };
+    match res {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = stdout.write_all(output.as_bytes());
+            if !output.ends_with('\n') {
+                let _ = stdout.write_all(b"\n");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
