@@ -67,7 +67,14 @@ impl Bus {
                     path: path.clone(),
                     source,
                 })?,
-            None => async_nats::ConnectOptions::new(),
+            None => match (&options.password, crate::options::url_user(&options.url)) {
+                (Some(password), Some(user)) => async_nats::ConnectOptions::with_user_and_password(
+                    user.to_owned(),
+                    password.clone(),
+                ),
+                (Some(_), None) => return Err(Error::PasswordWithoutUser),
+                (None, _) => async_nats::ConnectOptions::new(),
+            },
         };
         let urls: Vec<&str> = options.url.split(',').map(str::trim).collect();
         let client = connect_options

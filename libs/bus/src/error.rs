@@ -50,6 +50,9 @@ pub enum Error {
         /// The subject as received.
         subject: String,
     },
+    /// A password was configured but the URL names no user (`nats://user@host`).
+    #[error("nats password given but the url names no user (nats://user@host)")]
+    PasswordWithoutUser,
     /// The NATS credentials file could not be read or parsed.
     #[error("read nats credentials file {path}")]
     Credentials {
@@ -158,6 +161,7 @@ impl ServiceError for Error {
     fn code(&self) -> ErrorCode {
         match self {
             Error::InvalidToken { .. }
+            | Error::PasswordWithoutUser
             | Error::UnknownSubject { .. }
             | Error::WildcardPublish { .. } => ErrorCode::InvalidArgument,
             Error::Connect(_)
