@@ -12,6 +12,8 @@ const INTERNAL_V1: &[&str] = &[
     "tern/internal/v1/uplink.proto",
     "tern/internal/v1/downlink.proto",
     "tern/internal/v1/gateway.proto",
+    "tern/internal/v1/join.proto",
+    "tern/internal/v1/network.proto",
 ];
 
 fn main() -> anyhow::Result<()> {

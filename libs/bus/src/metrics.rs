@@ -93,8 +93,10 @@ fn request_duration_histogram() -> Histogram {
 }
 
 impl BusMetrics {
-    /// Creates the metrics and registers them into `registry`.
+    /// Creates the metrics and registers them under `bus_` in `registry`, which the binary
+    /// gives the `tern` prefix (so names read `tern_bus_*`).
     pub fn new(registry: &mut Registry) -> BusMetrics {
+        let registry = registry.sub_registry_with_prefix("bus");
         let metrics = BusMetrics {
             published: Family::default(),
             publish_errors: Family::default(),
@@ -105,32 +107,32 @@ impl BusMetrics {
         };
         // Counters get their `_total` suffix from the text encoder.
         registry.register(
-            "tern_bus_published",
+            "published",
             "Messages published to NATS",
             metrics.published.clone(),
         );
         registry.register(
-            "tern_bus_publish_errors",
+            "publish_errors",
             "Messages that could not be published to NATS",
             metrics.publish_errors.clone(),
         );
         registry.register(
-            "tern_bus_received",
+            "received",
             "Messages received from NATS and handed to a subscriber",
             metrics.received.clone(),
         );
         registry.register(
-            "tern_bus_rejected",
+            "rejected",
             "Messages received from NATS and dropped before reaching a subscriber",
             metrics.rejected.clone(),
         );
         registry.register(
-            "tern_bus_requests",
+            "requests",
             "Request/reply exchanges by result",
             metrics.requests.clone(),
         );
         registry.register(
-            "tern_bus_request_duration_seconds",
+            "request_duration_seconds",
             "Request/reply round-trip time in seconds",
             metrics.request_duration.clone(),
         );
@@ -197,7 +199,7 @@ mod tests {
 
     #[test]
     fn counters_render_with_kind_labels_and_total_suffix() {
-        let mut registry = Registry::default();
+        let mut registry = Registry::with_prefix("tern");
         let metrics = BusMetrics::new(&mut registry);
         metrics.published(SubjectKind::GwDown);
         metrics.published(SubjectKind::GwDown);
@@ -225,7 +227,7 @@ mod tests {
 
     #[test]
     fn clones_share_series() {
-        let mut registry = Registry::default();
+        let mut registry = Registry::with_prefix("tern");
         let metrics = BusMetrics::new(&mut registry);
         metrics.clone().received(SubjectKind::AsSession);
         metrics.received(SubjectKind::AsSession);

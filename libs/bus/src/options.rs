@@ -59,7 +59,9 @@ pub(crate) fn url_user(url: &str) -> Option<&str> {
     let first = url.split(',').next()?.trim();
     let after_scheme = first.split_once("://").map_or(first, |(_, rest)| rest);
     let (user_info, _) = after_scheme.split_once('@')?;
-    let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+    let user = user_info
+        .split_once(':')
+        .map_or(user_info, |(user, _)| user);
     (!user.is_empty()).then_some(user)
 }
 

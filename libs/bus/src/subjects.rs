@@ -22,6 +22,9 @@ pub mod queue_group {
     /// Application servers share `as.up`, `as.session`, `as.queue.invalidated` and
     /// `app.*.*.down.push`.
     pub const APPLICATION: &str = "application";
+    /// Gateway edge replicas share `gw.{eui}.down`, so that while two replicas both hold a
+    /// gateway (during a move) each downlink still reaches only one of them.
+    pub const GATEWAY: &str = "gateway";
 }
 
 /// The bounded class of a subject, used as the `subject` label of metrics.
@@ -37,6 +40,8 @@ pub enum SubjectKind {
     GwStats,
     /// `gw.{eui}.status`: online/offline status of one gateway.
     GwStatus,
+    /// `gw.{eui}.claim`: an edge replica announcing that it now holds one gateway.
+    GwClaim,
     /// `js.join`: join requests to the join server.
     JsJoin,
     /// `as.up`: uplinks for the application server.
@@ -64,6 +69,7 @@ impl SubjectKind {
             SubjectKind::GwTxAck => "gw.txack",
             SubjectKind::GwStats => "gw.stats",
             SubjectKind::GwStatus => "gw.status",
+            SubjectKind::GwClaim => "gw.claim",
             SubjectKind::JsJoin => "js.join",
             SubjectKind::AsUp => "as.up",
             SubjectKind::AsSession => "as.session",
@@ -329,6 +335,18 @@ impl Subjects {
     /// `{root}.gw.*.status`: status of every gateway.
     pub fn gw_status_all(&self) -> Subject {
         self.gateway("*", "status", SubjectKind::GwStatus)
+    }
+
+    /// `{root}.gw.{eui}.claim`: an edge replica announces it holds the gateway, so the
+    /// replica that held it before drops its `gw.{eui}.down` subscription
+    /// (docs/adr/001-gateway-claims.md).
+    pub fn gw_claim(&self, gateway_eui: u64) -> Subject {
+        self.gateway(&eui_token(gateway_eui), "claim", SubjectKind::GwClaim)
+    }
+
+    /// `{root}.gw.*.claim`: claims of every gateway, which every edge replica follows.
+    pub fn gw_claim_all(&self) -> Subject {
+        self.gateway("*", "claim", SubjectKind::GwClaim)
     }
 
     /// `{root}.js.join`: join requests, network to join (request/reply, queue `join`).

@@ -17,7 +17,7 @@ use tern_proto::internal::v1 as pb;
 const RECEIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn connect(options: &BusOptions) -> (Bus, Registry) {
-    let mut registry = Registry::default();
+    let mut registry = Registry::with_prefix("tern");
     let metrics = BusMetrics::new(&mut registry);
     let bus = Bus::connect(options, metrics).await.unwrap();
     (bus, registry)
@@ -384,9 +384,12 @@ async fn connect_rejects_a_root_with_a_dot() {
         subject_root: "a.b".into(),
         ..test_options()
     };
-    let err = Bus::connect(&options, BusMetrics::new(&mut Registry::default()))
-        .await
-        .unwrap_err();
+    let err = Bus::connect(
+        &options,
+        BusMetrics::new(&mut Registry::with_prefix("tern")),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::InvalidToken { .. }), "{err:?}");
 }
 
@@ -396,9 +399,12 @@ async fn connect_reports_missing_credentials_file() {
         credentials_file: Some("/nonexistent/tern-test.creds".into()),
         ..test_options()
     };
-    let err = Bus::connect(&options, BusMetrics::new(&mut Registry::default()))
-        .await
-        .unwrap_err();
+    let err = Bus::connect(
+        &options,
+        BusMetrics::new(&mut Registry::with_prefix("tern")),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Credentials { .. }), "{err:?}");
 }
 
@@ -410,8 +416,11 @@ async fn connect_fails_when_no_server_listens() {
         connection_timeout: Duration::from_secs(2),
         ..test_options()
     };
-    let err = Bus::connect(&options, BusMetrics::new(&mut Registry::default()))
-        .await
-        .unwrap_err();
+    let err = Bus::connect(
+        &options,
+        BusMetrics::new(&mut Registry::with_prefix("tern")),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Connect(_)), "{err:?}");
 }

@@ -17,7 +17,7 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 const SHORT_TIMEOUT: Duration = Duration::from_millis(300);
 
 async fn connect(options: &BusOptions) -> (Bus, Registry) {
-    let mut registry = Registry::default();
+    let mut registry = Registry::with_prefix("tern");
     let metrics = BusMetrics::new(&mut registry);
     (Bus::connect(options, metrics).await.unwrap(), registry)
 }

@@ -28,7 +28,7 @@ const PARENT_SPAN_ID: [u8; 8] = [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn connect(options: &BusOptions) -> Bus {
-    Bus::connect(options, BusMetrics::new(&mut Registry::default()))
+    Bus::connect(options, BusMetrics::new(&mut Registry::with_prefix("tern")))
         .await
         .unwrap()
 }

@@ -11,7 +11,10 @@
 mod admin;
 mod env;
 mod error;
+mod gateway;
+mod join;
 mod nats;
+mod network;
 mod postgres;
 mod redis;
 mod render;
@@ -27,7 +30,10 @@ use toml::{Table, Value};
 
 pub use admin::AdminConfig;
 pub use error::{ConfigError, Error, Origin, Problem, ProblemKind, Result};
+pub use gateway::GatewayConfig;
+pub use join::JoinConfig;
 pub use nats::NatsConfig;
+pub use network::{FOptsEncryption, NetworkConfig};
 pub use postgres::PostgresConfig;
 pub use redis::RedisConfig;
 pub use secret::{REDACTED, Secret};
@@ -52,6 +58,12 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Admin HTTP server.
     pub admin: AdminConfig,
+    /// Gateway edge (Semtech UDP).
+    pub gateway: GatewayConfig,
+    /// Join server.
+    pub join: JoinConfig,
+    /// Network server.
+    pub network: NetworkConfig,
 }
 
 /// Every documented section, in rendering order.
@@ -61,6 +73,9 @@ const SECTIONS: &[&SectionDoc] = &[
     &RedisConfig::DOCS,
     &TelemetryConfig::DOCS,
     &AdminConfig::DOCS,
+    &GatewayConfig::DOCS,
+    &JoinConfig::DOCS,
+    &NetworkConfig::DOCS,
 ];
 
 impl Config {
@@ -125,6 +140,9 @@ impl Config {
         self.postgres.check(checks);
         self.redis.check(checks);
         self.telemetry.check(checks);
+        self.gateway.check(checks);
+        self.join.check(checks);
+        self.network.check(checks);
     }
 }
 

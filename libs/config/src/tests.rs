@@ -418,7 +418,12 @@ fn secret_keys_are_marked_in_docs() {
         .collect();
     assert_eq!(
         secret,
-        ["nats.password", "postgres.password", "redis.password"]
+        [
+            "nats.password",
+            "postgres.password",
+            "redis.password",
+            "join.kek"
+        ]
     );
 }
 

@@ -15,8 +15,8 @@ pub use error::{ErrorCode, ServiceError};
 
 /// Internal messages exchanged over the bus.
 pub mod internal {
-    /// Package `tern.internal.v1`: uplink and downlink radio frames, TX acknowledgements
-    /// and gateway statistics.
+    /// Package `tern.internal.v1`: uplink and downlink radio frames, TX acknowledgements,
+    /// gateway statistics, and the join request and answer on `js.join`.
     ///
     /// EUIs are `u64` (`fixed64`), big-endian interpretation of the EUI-64; times are
     /// integer nanoseconds with the epoch in the field name.

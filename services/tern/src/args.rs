@@ -11,7 +11,8 @@ pub fn parse_frame_bytes(text: &str) -> anyhow::Result<Vec<u8>> {
     if compact.is_empty() {
         bail!("frame is empty");
     }
-    let is_hex = compact.len() % 2 == 0 && compact.chars().all(|ch| ch.is_ascii_hexdigit());
+    let is_hex =
+        compact.len().is_multiple_of(2) && compact.chars().all(|ch| ch.is_ascii_hexdigit());
     if is_hex {
         return hex::decode(&compact).context("decode frame hex");
     }

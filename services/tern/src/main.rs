@@ -1,11 +1,13 @@
-//! The `tern` binary: hosts the command-line tools and, later, runs the services.
+//! The `tern` binary: runs the services (`tern serve`) and hosts the command-line tools.
 //!
 //! This file only parses arguments and dispatches; each command lives in its own module.
 
 mod args;
 mod frame;
 mod keys;
+mod region;
 mod render;
+mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,6 +30,11 @@ enum Command {
     /// Work with LoRaWAN keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Show the Regional Parameters of a band.
+    #[command(subcommand)]
+    Region(region::RegionCommand),
+    /// Run the services (all of them, or those named with --only) until SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
     /// Print the full default configuration file, every key documented.
     Configfile,
 }
@@ -37,6 +44,8 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Frame(command) => frame::run(command),
         Command::Keys(command) => keys::run(command),
+        Command::Region(command) => region::run(command),
+        Command::Serve(args) => serve::run(args),
         Command::Configfile => Ok(tern_config::Config::default_toml()),
     };
     match res {
@@ -44,7 +53,7 @@ fn main() -> ExitCode {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (e.g. `| head`) is not an error worth reporting.
             let _ = stdout.write_all(output.as_bytes());
-            if !output.ends_with('\n') {
+            if !output.is_empty() && !output.ends_with('\n') {
                 let _ = stdout.write_all(b"\n");
             }
             ExitCode::SUCCESS

@@ -436,3 +436,44 @@ fn hex_bytes(text: &str) -> Vec<u8> {
         .map(|idx| u8::from_str_radix(&text[idx..idx + 2], 16).unwrap())
         .collect()
 }
+
+#[test]
+fn region_show_prints_band_tables_as_text_and_json() {
+    let output = tern(&["region", "show", "eu868"]);
+    assert!(output.success, "{}", output.stderr);
+    // RP002-1.0.4 §2.1: RX2 869.525 MHz DR0, DR5 is SF7BW125, default channels 868.1/.3/.5.
+    assert!(
+        output.stdout.contains("RX2: 869.525 MHz DR0"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("LoRa SF7 BW125"),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("868.300"), "{}", output.stdout);
+
+    let band = tern_json(&["region", "show", "us915_1", "--json"]);
+    assert_eq!(band["name"], "us915_1");
+    // RP002-1.0.4 §2.5: RX2 923.3 MHz DR8; sub-band 2 enables channels 8-15 and 65.
+    assert_eq!(band["rx2"]["frequency_hz"], 923_300_000);
+    assert_eq!(band["rx2"]["data_rate"], 8);
+    let enabled: Vec<u64> = band["enabled_channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|idx| idx.as_u64().unwrap())
+        .collect();
+    assert_eq!(enabled, vec![8, 9, 10, 11, 12, 13, 14, 15, 65]);
+
+    let output = tern(&["region", "show", "eu869"]);
+    assert!(!output.success);
+    assert!(output.stderr.contains("unknown band"), "{}", output.stderr);
+    let names = tern(&["region", "list"]);
+    assert!(
+        names.stdout.lines().any(|line| line == "as923_1"),
+        "{}",
+        names.stdout
+    );
+}

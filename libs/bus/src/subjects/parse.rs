@@ -31,6 +31,11 @@ pub enum ParsedSubject {
         /// The gateway EUI-64.
         gateway_eui: u64,
     },
+    /// `gw.{eui}.claim`.
+    GwClaim {
+        /// The gateway EUI-64.
+        gateway_eui: u64,
+    },
     /// `js.join`.
     JsJoin,
     /// `as.up`.
@@ -77,6 +82,7 @@ impl ParsedSubject {
             ParsedSubject::GwTxAck { .. } => SubjectKind::GwTxAck,
             ParsedSubject::GwStats { .. } => SubjectKind::GwStats,
             ParsedSubject::GwStatus { .. } => SubjectKind::GwStatus,
+            ParsedSubject::GwClaim { .. } => SubjectKind::GwClaim,
             ParsedSubject::JsJoin => SubjectKind::JsJoin,
             ParsedSubject::AsUp => SubjectKind::AsUp,
             ParsedSubject::AsSession => SubjectKind::AsSession,
@@ -128,6 +134,9 @@ impl Subjects {
                 gateway_eui: eui_of(gateway_eui)?,
             },
             ["gw", gateway_eui, "status"] => ParsedSubject::GwStatus {
+                gateway_eui: eui_of(gateway_eui)?,
+            },
+            ["gw", gateway_eui, "claim"] => ParsedSubject::GwClaim {
                 gateway_eui: eui_of(gateway_eui)?,
             },
             ["js", "join"] => ParsedSubject::JsJoin,

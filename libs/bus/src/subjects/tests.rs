@@ -46,6 +46,14 @@ fn renders_every_concrete_subject_and_parses_it_back() {
             ParsedSubject::GwStatus { gateway_eui: 0 },
         ),
         (
+            s.gw_claim(GATEWAY_EUI),
+            "tern.gw.0102030405060708.claim",
+            SubjectKind::GwClaim,
+            ParsedSubject::GwClaim {
+                gateway_eui: GATEWAY_EUI,
+            },
+        ),
+        (
             s.js_join(),
             "tern.js.join",
             SubjectKind::JsJoin,
@@ -125,6 +133,7 @@ fn renders_wildcard_subjects_with_their_kind() {
         (s.gw_txack_all(), "prod.gw.*.txack", SubjectKind::GwTxAck),
         (s.gw_stats_all(), "prod.gw.*.stats", SubjectKind::GwStats),
         (s.gw_status_all(), "prod.gw.*.status", SubjectKind::GwStatus),
+        (s.gw_claim_all(), "prod.gw.*.claim", SubjectKind::GwClaim),
         (s.app_event_all(), "prod.app.*.*.*", SubjectKind::AppEvent),
         (
             s.app_event_application("a1").unwrap(),
@@ -199,6 +208,7 @@ fn kind_labels_are_distinct_and_contain_no_ids() {
         SubjectKind::GwTxAck,
         SubjectKind::GwStats,
         SubjectKind::GwStatus,
+        SubjectKind::GwClaim,
         SubjectKind::JsJoin,
         SubjectKind::AsUp,
         SubjectKind::AsSession,

@@ -213,7 +213,7 @@ fn serializes_byte_fields_as_hex() {
 #[test]
 fn deserializing_validates_the_frame() {
     let json = serde_json::json!({
-        "mhdr": {"m_type": "unconfirmed_data_up", "major": "lo_ra_wan_r1"},
+        "mhdr": {"m_type": "unconfirmed_data_up", "major": "lorawan_r1"},
         "payload": {"mac_payload": {
             "fhdr": {"dev_addr": "01020304", "f_ctrl": {}, "f_cnt": 1, "f_opts": "02"},
             "f_port": 0,
@@ -224,7 +224,7 @@ fn deserializing_validates_the_frame() {
     let error = serde_json::from_value::<PhyPayload>(json).unwrap_err();
     assert!(error.to_string().contains("FOpts must be empty"), "{error}");
     let json = serde_json::json!({
-        "mhdr": {"m_type": "proprietary", "major": "lo_ra_wan_r1"},
+        "mhdr": {"m_type": "proprietary", "major": "lorawan_r1"},
         "payload": {"proprietary": "0102"},
         "mic": "00000000"
     });

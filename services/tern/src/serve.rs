@@ -1,0 +1,231 @@
+//! `tern serve`: runs the selected services in one process, with one admin server, one bus
+//! connection and one shutdown signal.
+//!
+//! This is the only place that reads the config file and the environment, initialises
+//! telemetry and wires service dependencies. It holds no service logic.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use tern_bus::{Bus, BusMetrics, BusOptions};
+use tern_config::Config;
+use tern_telemetry::{AdminState, Metrics, Readiness, Shutdown};
+use tokio::task::JoinSet;
+use tracing::{error, info, warn};
+
+/// Arguments of `tern serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file; without it the defaults and `TERN_*` variables apply
+    /// (`tern configfile` prints every key).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run only these services (comma-separated); all of them by default.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SERVICE,...")]
+    pub only: Vec<ServiceName>,
+    /// How long in-flight work may take to finish after SIGINT or SIGTERM, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub shutdown_grace: u64,
+}
+
+/// The services `tern serve` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum ServiceName {
+    /// The Semtech UDP edge.
+    Gateway,
+    /// The join server (OTAA).
+    Join,
+}
+
+impl ServiceName {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Gateway => "gateway",
+            Self::Join => "join",
+        }
+    }
+}
+
+/// Loads the configuration from an optional file and the process environment.
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    let text = match path {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("read config file {}", path.display()))?,
+        None => String::new(),
+    };
+    let env: HashMap<String, String> = std::env::vars().collect();
+    Config::load(&text, &env).context("load configuration")
+}
+
+/// Runs `tern serve` until a signal asks it to stop or a service fails.
+pub fn run(args: ServeArgs) -> anyhow::Result<String> {
+    let config = load_config(args.config.as_ref())?;
+    let mut services = args.only.clone();
+    if services.is_empty() {
+        services = ServiceName::value_variants().to_vec();
+    }
+    services.dedup();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("tern")
+        .build()
+        .context("start tokio runtime")?;
+    runtime.block_on(serve(
+        config,
+        services,
+        Duration::from_secs(args.shutdown_grace),
+    ))?;
+    Ok(String::new())
+}
+
+async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> anyhow::Result<()> {
+    let telemetry = tern_telemetry::init(&config.telemetry).context("initialise telemetry")?;
+    let names: Vec<&str> = services.iter().map(|service| service.as_str()).collect();
+    info!(services = ?names, "starting");
+
+    let metrics = Metrics::new();
+    let readiness = Readiness::new();
+    for service in &services {
+        readiness.set_ready(service.as_str(), false);
+    }
+    let shutdown = Shutdown::new();
+
+    let listener = tokio::net::TcpListener::bind(config.admin.listen)
+        .await
+        .with_context(|| format!("bind admin server on {}", config.admin.listen))?;
+    let admin_state = AdminState::new(metrics.clone(), readiness.clone());
+    let admin_shutdown = shutdown.clone().wait_owned();
+    let admin = tokio::spawn(tern_telemetry::serve_admin(
+        listener,
+        admin_state,
+        admin_shutdown,
+    ));
+    info!(listen = %config.admin.listen, "admin server listening");
+
+    let bus_metrics = metrics.register_with(BusMetrics::new);
+    let bus_options = BusOptions {
+        url: config.nats.url.clone(),
+        subject_root: config.nats.subject_root.clone(),
+        credentials_file: config.nats.credentials_file.clone(),
+        password: config
+            .nats
+            .password
+            .as_ref()
+            .map(|secret| secret.expose().clone()),
+        name: config.nats.connection_name.clone(),
+        connection_timeout: config.nats.connect_timeout,
+    };
+    let bus = Bus::connect(&bus_options, bus_metrics)
+        .await
+        .context("connect to nats")?;
+
+    // The pool connects lazily, so services that don't use PostgreSQL cost nothing here.
+    let pool = tern_postgres::build_pool(&config.postgres).context("build postgres pool")?;
+
+    let mut tasks = JoinSet::new();
+    for service in &services {
+        let service = *service;
+        let shutdown = shutdown.child();
+        match service {
+            ServiceName::Gateway => {
+                let deps = tern_gateway::GatewayDeps {
+                    bus: bus.clone(),
+                    metrics: metrics.clone(),
+                    readiness: readiness.clone(),
+                };
+                let gateway_config = config.gateway.clone();
+                tasks.spawn(async move {
+                    (
+                        service,
+                        tern_gateway::run(&gateway_config, deps, shutdown).await,
+                    )
+                });
+            }
+            ServiceName::Join => {
+                let deps = tern_join::JoinDeps {
+                    bus: bus.clone(),
+                    pool: pool.clone(),
+                    metrics: metrics.clone(),
+                    readiness: readiness.clone(),
+                };
+                let join_config = config.join.clone();
+                tasks.spawn(async move {
+                    (service, tern_join::run(&join_config, deps, shutdown).await)
+                });
+            }
+        }
+    }
+
+    let mut failure = None;
+    tokio::select! {
+        biased;
+        signal = stop_signal() => {
+            let signal = signal.context("listen for signals")?;
+            info!(signal, "draining");
+        }
+        Some(joined) = tasks.join_next() => {
+            let message = describe_exit(joined);
+            error!(%message, "service stopped; shutting down the others");
+            failure = Some(message);
+        }
+    }
+    readiness.drain();
+    shutdown.trigger();
+
+    let drained = tokio::time::timeout(grace, async {
+        while let Some(joined) = tasks.join_next().await {
+            let message = describe_exit(joined);
+            if !message.ends_with("stopped") {
+                warn!(%message, "service ended with an error while draining");
+                failure.get_or_insert(message);
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        warn!(
+            grace_secs = grace.as_secs(),
+            "grace period over; aborting remaining work"
+        );
+        tasks.abort_all();
+    }
+    pool.close();
+    if let Err(error) = bus.drain().await {
+        warn!(error = %error, "drain nats connection");
+    }
+    match admin.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => warn!(error = %error, "admin server"),
+        Err(error) => warn!(error = %error, "admin server task"),
+    }
+    info!("stopped");
+    if let Err(error) = telemetry.shutdown().await {
+        eprintln!("flush traces: {error}");
+    }
+    match failure {
+        Some(message) => bail!(message),
+        None => Ok(()),
+    }
+}
+
+fn describe_exit(
+    joined: Result<(ServiceName, anyhow::Result<()>), tokio::task::JoinError>,
+) -> String {
+    match joined {
+        Ok((service, Ok(()))) => format!("{} stopped", service.as_str()),
+        Ok((service, Err(error))) => format!("{} failed: {error:#}", service.as_str()),
+        Err(error) => format!("service task panicked or was cancelled: {error}"),
+    }
+}
+
+/// Resolves with the signal's name on SIGINT, or on SIGTERM (what Kubernetes sends).
+async fn stop_signal() -> std::io::Result<&'static str> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        res = tokio::signal::ctrl_c() => res.map(|()| "SIGINT"),
+        _ = terminate.recv() => Ok("SIGTERM"),
+    }
+}
