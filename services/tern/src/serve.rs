@@ -36,6 +36,8 @@ pub struct ServeArgs {
 pub enum ServiceName {
     /// The Semtech UDP edge.
     Gateway,
+    /// The network server: deduplication, sessions, MAC layer, downlink scheduling.
+    Network,
     /// The join server (OTAA).
     Join,
 }
@@ -44,6 +46,7 @@ impl ServiceName {
     fn as_str(self) -> &'static str {
         match self {
             Self::Gateway => "gateway",
+            Self::Network => "network",
             Self::Join => "join",
         }
     }
@@ -125,6 +128,16 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
     // The pool connects lazily, so services that don't use PostgreSQL cost nothing here.
     let pool = tern_postgres::build_pool(&config.postgres).context("build postgres pool")?;
 
+    let redis = if services.contains(&ServiceName::Network) {
+        Some(
+            tern_network::build_redis(&config.redis)
+                .await
+                .context("connect to redis")?,
+        )
+    } else {
+        None
+    };
+
     let mut tasks = JoinSet::new();
     for service in &services {
         let service = *service;
@@ -141,6 +154,25 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                     (
                         service,
                         tern_gateway::run(&gateway_config, deps, shutdown).await,
+                    )
+                });
+            }
+            ServiceName::Network => {
+                let deps = tern_network::NetworkDeps {
+                    bus: bus.clone(),
+                    redis: redis
+                        .clone()
+                        .context("redis pool is built when network runs")?,
+                    redis_key_prefix: config.redis.key_prefix.clone(),
+                    pool: pool.clone(),
+                    metrics: metrics.clone(),
+                    readiness: readiness.clone(),
+                };
+                let network_config = config.network.clone();
+                tasks.spawn(async move {
+                    (
+                        service,
+                        tern_network::run(&network_config, deps, shutdown).await,
                     )
                 });
             }
@@ -193,6 +225,11 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
         tasks.abort_all();
     }
     pool.close();
+    if let Some(redis) = &redis
+        && let Err(error) = fred::interfaces::ClientLike::quit(redis).await
+    {
+        warn!(error = %error, "close redis connections");
+    }
     if let Err(error) = bus.drain().await {
         warn!(error = %error, "drain nats connection");
     }

@@ -1,0 +1,72 @@
+//! Every Redis key of the network service, and nothing else builds one.
+//!
+//! Each key starts with the configured prefix and carries a Redis Cluster hash tag (`{...}`)
+//! around the part that identifies the entity, so every key one Lua script touches lives in
+//! one slot. The service owns these keys only; no other service reads them.
+
+use lorawan_codec::{DevAddr, Eui64};
+
+/// Builds the network service's Redis keys under one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisKeys {
+    prefix: String,
+}
+
+impl RedisKeys {
+    /// Creates the key builder for `prefix` (`redis.key_prefix`, e.g. `tern:`).
+    pub fn new(prefix: &str) -> RedisKeys {
+        RedisKeys {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// `{prefix}ns:session:{<dev_eui>}`: the device session (prost `DeviceSession`).
+    pub fn session(&self, dev_eui: Eui64) -> String {
+        format!("{}ns:session:{{{dev_eui}}}", self.prefix)
+    }
+
+    /// `{prefix}ns:pending:{<dev_eui>}`: the session of a join whose first uplink has not come
+    /// yet; same hash tag as [`RedisKeys::session`], so one script can promote it.
+    pub fn pending_session(&self, dev_eui: Eui64) -> String {
+        format!("{}ns:pending:{{{dev_eui}}}", self.prefix)
+    }
+
+    /// `{prefix}ns:devaddr:{<dev_addr>}`: the set of DevEUIs whose session uses `dev_addr`.
+    pub fn dev_addr_index(&self, dev_addr: DevAddr) -> String {
+        format!("{}ns:devaddr:{{{dev_addr}}}", self.prefix)
+    }
+
+    /// `{prefix}ns:dedup:{<hash>}`: the list of gateway receptions of one uplink, keyed by a
+    /// hex hash of PHYPayload, frequency and modulation.
+    pub fn dedup(&self, frame_hash: &str) -> String {
+        format!("{}ns:dedup:{{{frame_hash}}}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_the_prefix_and_a_hash_tag() {
+        let keys = RedisKeys::new("t1:");
+        let cases = [
+            (
+                keys.session(Eui64::from_u64(0x70b3_d57e_d000_0001)),
+                "t1:ns:session:{70b3d57ed0000001}",
+            ),
+            (
+                keys.pending_session(Eui64::from_u64(0x70b3_d57e_d000_0001)),
+                "t1:ns:pending:{70b3d57ed0000001}",
+            ),
+            (
+                keys.dev_addr_index(DevAddr::from_u32(0x2601_1234)),
+                "t1:ns:devaddr:{26011234}",
+            ),
+            (keys.dedup("ab01"), "t1:ns:dedup:{ab01}"),
+        ];
+        for (key, want) in cases {
+            assert_eq!(key, want);
+        }
+    }
+}

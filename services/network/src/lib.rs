@@ -1,0 +1,193 @@
+//! Tern network server: deduplicates uplinks across gateways and replicas, checks MIC and
+//! frame counter, keeps device sessions, handles OTAA joins through the join server, answers
+//! confirmed uplinks with class A ACKs and a few MAC commands in FOpts.
+//!
+//! State: device sessions (active and, after a join, pending), the DevAddr index and dedup
+//! lists in Redis (keys built only in `keys`), the network device registry in PostgreSQL
+//! schema `network.schema` ([`DeviceRegistry`], [`PgDeviceRegistry`]). Bus: `up` (queue group
+//! `network`) and `gw.*.txack` in; `as.up`, `as.session`, `gw.{eui}.down` and `js.join`
+//! requests out.
+//!
+//! Not here yet: MAC commands beyond LinkCheckReq, DeviceTimeReq and DevStatusReq, ADR
+//! decisions, the application downlink queue (`ns.queue`), class C downlinks,
+//! rejoin-requests and gateway statistics.
+//!
+//! Entry point: [`run`]. Modules: `server` (the NATS loop), `uplink` (data frames), `otaa`
+//! (join-requests), `mac` (MAC command answers), `ack` (network downlink frames), `radio`
+//! (windows and modulations), `dedup`, `session`, `registry`, `keys`, `metrics`.
+
+mod ack;
+mod context;
+mod dedup;
+mod error;
+mod keys;
+mod mac;
+mod mac_version;
+mod metrics;
+mod otaa;
+mod radio;
+mod registry;
+mod server;
+mod session;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+mod uplink;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use fred::prelude::{Builder, ClientLike, Config as RedisClientConfig};
+use lorawan_codec::NetId;
+use lorawan_crypto::FOptsScheme;
+use tern_bus::queue_group;
+use tern_config::{FOptsEncryption, NetworkConfig, RedisConfig};
+use tern_postgres::SchemaName;
+use tern_telemetry::{Metrics, Readiness, Shutdown};
+use tracing::info;
+
+pub use dedup::{Claim, Dedup, frame_hash};
+pub use error::{Error, Result};
+pub use keys::RedisKeys;
+pub use metrics::NetworkMetrics;
+pub use registry::{
+    Activation, DeviceRegistry, NetworkDevice, NetworkSessionKeys, PgDeviceRegistry,
+};
+pub use session::{SessionStore, StoredSession};
+
+/// Readiness component of the network service.
+pub const COMPONENT: &str = "network";
+
+/// How long a dedup list outlives its window, so late copies are still recognised. It stays
+/// below the earliest retransmission of a class A device (after RX2 and ACK_TIMEOUT, at least
+/// 3 s, LoRaWAN 1.0.4 §18.1), which must get a fresh list.
+const DEDUP_GRACE: Duration = Duration::from_secs(1);
+
+/// What the network service needs from the process: shared connections and registries.
+#[derive(Debug, Clone)]
+pub struct NetworkDeps {
+    /// Bus for `up`, `gw.*.txack`, `as.*`, `js.join` and `gw.{eui}.down`.
+    pub bus: tern_bus::Bus,
+    /// Redis pool for sessions and deduplication (see [`build_redis`]).
+    pub redis: fred::clients::Pool,
+    /// Prefix of every Redis key of the service (`redis.key_prefix`), travelling with `redis`.
+    pub redis_key_prefix: String,
+    /// Pool of the database holding the network schema.
+    pub pool: deadpool_postgres::Pool,
+    /// Registry for `tern_network_*` metrics.
+    pub metrics: Metrics,
+    /// Readiness flags; component `network` is ready while `up` is served.
+    pub readiness: Readiness,
+}
+
+/// Builds and connects the Redis pool described by `[redis]`.
+///
+/// Fails when the URL does not parse or the server cannot be reached within
+/// `redis.connect_timeout`.
+pub async fn build_redis(config: &RedisConfig) -> anyhow::Result<fred::clients::Pool> {
+    let mut client_config = RedisClientConfig::from_url(&config.url).context("redis.url")?;
+    if let Some(password) = &config.password {
+        client_config.password = Some(password.expose().clone());
+    }
+    let connect_timeout = config.connect_timeout;
+    let command_timeout = config.command_timeout;
+    let pool = Builder::from_config(client_config)
+        .with_connection_config(|connection| {
+            connection.connection_timeout = connect_timeout;
+        })
+        .with_performance_config(|performance| {
+            performance.default_command_timeout = command_timeout;
+        })
+        .build_pool(usize::try_from(config.pool_size).unwrap_or(1).max(1))
+        .context("build redis pool")?;
+    tokio::time::timeout(connect_timeout, pool.init())
+        .await
+        .context("connect to redis: timed out")?
+        .context("connect to redis")?;
+    Ok(pool)
+}
+
+/// Parses `network.net_id`.
+fn net_id(config: &NetworkConfig) -> Result<NetId> {
+    u32::from_str_radix(&config.net_id, 16)
+        .ok()
+        .and_then(|value| NetId::from_u32(value).ok())
+        .ok_or_else(|| Error::NetId(config.net_id.clone()))
+}
+
+/// Runs the network service until `shutdown`: migrates the network schema, subscribes to `up`
+/// in queue group `network` and to `gw.*.txack`, then handles uplinks.
+///
+/// Redis keys carry `deps.redis_key_prefix`. Readiness component `network`
+/// turns true once subscribed and false when draining. On shutdown the subscriptions drain,
+/// uplinks in flight finish, and `run` returns `Ok(())`; it does not close the shared bus,
+/// Redis pool or database pool, which belong to the caller.
+pub async fn run(
+    config: &NetworkConfig,
+    deps: NetworkDeps,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    deps.readiness.set_ready(COMPONENT, false);
+    let net_id = net_id(config)?;
+    let schema = SchemaName::new(&config.schema).context("network.schema")?;
+    let registry = PgDeviceRegistry::new(deps.pool.clone(), schema);
+    let start = async {
+        registry.migrate().await.context("migrate network schema")?;
+        let subjects = deps.bus.subjects();
+        let uplinks = deps
+            .bus
+            .queue_subscribe(&subjects.up(), queue_group::NETWORK)
+            .await
+            .context("subscribe to up")?;
+        let tx_acks = deps
+            .bus
+            .queue_subscribe(&subjects.gw_txack_all(), queue_group::NETWORK)
+            .await
+            .context("subscribe to gw.*.txack")?;
+        anyhow::Ok((uplinks, tx_acks))
+    };
+    let (uplinks, tx_acks) = tokio::select! {
+        biased;
+        () = shutdown.wait() => {
+            info!("network service stopped before it started");
+            return Ok(());
+        }
+        subscriptions = start => subscriptions?,
+    };
+    let keys = RedisKeys::new(&deps.redis_key_prefix);
+    let context = Arc::new(context::Context::new(
+        deps.bus.clone(),
+        registry,
+        SessionStore::new(deps.redis.clone(), keys.clone(), config.session_ttl),
+        Dedup::new(deps.redis.clone(), keys, config.dedup_window + DEDUP_GRACE),
+        NetworkMetrics::register(&deps.metrics),
+        config.dedup_window,
+        config.join_request_timeout,
+        net_id,
+        match config.f_opts_encryption {
+            FOptsEncryption::Errata => FOptsScheme::Errata,
+            FOptsEncryption::Original => FOptsScheme::Original,
+        },
+        config.dev_status_interval,
+    ));
+    let max_in_flight = usize::try_from(config.max_in_flight)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    deps.readiness.set_ready(COMPONENT, true);
+    info!(
+        schema = %config.schema,
+        net_id = %config.net_id,
+        dedup_window = ?config.dedup_window,
+        max_in_flight,
+        "network service ready"
+    );
+    server::serve(
+        uplinks,
+        tx_acks,
+        context,
+        max_in_flight,
+        &deps.readiness,
+        shutdown,
+    )
+    .await
+}

@@ -1,0 +1,108 @@
+//! The network service's Prometheus metrics.
+//!
+//! Labels are bounded: `result`, `kind` and `status` take a fixed set of values, never a
+//! DevEUI, DevAddr or gateway EUI.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use tern_telemetry::Metrics;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+/// Every `result` of `tern_network_uplinks_total`, registered at zero.
+pub(crate) const UPLINK_RESULTS: &[&str] = &[
+    "ok",
+    "duplicate",
+    "malformed",
+    "unsupported",
+    "unknown_dev_addr",
+    "invalid_mic",
+    "replay",
+    "retransmission",
+    "f_cnt_gap",
+    "conflict",
+    "join_ok",
+    "join_unknown_device",
+    "join_refused",
+    "join_server_unavailable",
+    "error",
+];
+
+/// The `tern_network_*` metrics. Cheap to clone; clones share the series.
+///
+/// - `tern_network_uplinks_total{result}`: uplink copies by outcome (see `UPLINK_RESULTS`).
+/// - `tern_network_downlinks_total{kind}`: downlinks sent to gateways: `join_accept`, `ack`, `mac`.
+/// - `tern_network_tx_acks_total{status}`: gateway TX acknowledgements by outcome.
+#[derive(Debug, Clone)]
+pub struct NetworkMetrics {
+    uplinks: Family<ResultLabels, Counter>,
+    downlinks: Family<KindLabels, Counter>,
+    tx_acks: Family<StatusLabels, Counter>,
+}
+
+impl NetworkMetrics {
+    /// Creates the metrics and registers them under `tern_network_`.
+    pub fn register(metrics: &Metrics) -> NetworkMetrics {
+        let network_metrics = NetworkMetrics {
+            uplinks: Family::default(),
+            downlinks: Family::default(),
+            tx_acks: Family::default(),
+        };
+        for result in UPLINK_RESULTS {
+            // Creating the series is the point; the guard is dropped at once.
+            drop(
+                network_metrics
+                    .uplinks
+                    .get_or_create(&ResultLabels { result }),
+            );
+        }
+        metrics.register_with(|registry| {
+            let registry = registry.sub_registry_with_prefix("network");
+            registry.register(
+                "uplinks",
+                "Uplink copies received on `up`, by outcome",
+                network_metrics.uplinks.clone(),
+            );
+            registry.register(
+                "downlinks",
+                "Downlinks sent to gateways, by kind",
+                network_metrics.downlinks.clone(),
+            );
+            registry.register(
+                "tx_acks",
+                "Gateway TX acknowledgements, by outcome",
+                network_metrics.tx_acks.clone(),
+            );
+        });
+        network_metrics
+    }
+
+    /// Counts one uplink copy with `result`.
+    pub(crate) fn uplink(&self, result: &'static str) {
+        self.uplinks.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// Counts one downlink of `kind`.
+    pub(crate) fn downlink(&self, kind: &'static str) {
+        self.downlinks.get_or_create(&KindLabels { kind }).inc();
+    }
+
+    /// Counts one TX acknowledgement with `status` (a `TxAckStatus` name, lowercase).
+    pub(crate) fn tx_ack(&self, status: String) {
+        self.tx_acks.get_or_create(&StatusLabels { status }).inc();
+    }
+}

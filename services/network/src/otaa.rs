@@ -1,0 +1,184 @@
+//! One join-request owned by this replica: look the device up, allocate a DevAddr inside the
+//! NetID, ask the join server on `js.join`, create the session from its answer, tell the
+//! application server on `as.session`, and schedule the join-accept in RX1 and RX2 through
+//! the gateway with the best SNR (LoRaWAN 1.0.4 §6.2, RP002-1.0.4 JOIN_ACCEPT_DELAY1/2).
+//!
+//! Rejoin-requests are not handled yet.
+
+use bytes::Bytes;
+use lorawan_codec::{DevAddr, DwellTime, JoinRequest};
+use lorawan_region::{Band, RxWindow};
+use tern_proto::internal::v1 as pb;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use crate::Result;
+use crate::context::{Context, now_unix_ns, random_u32};
+use crate::radio::{Window, best_gateway, class_a_items, uplink_dr};
+use crate::registry::{Activation, DeviceRegistry};
+
+/// Handles a join-request this replica owns; returns the `result` label.
+pub(crate) async fn handle<R: DeviceRegistry>(
+    context: &Context<R>,
+    frame: &pb::UplinkFrame,
+    join_request: &JoinRequest,
+    dedup_key: &str,
+    started: Instant,
+) -> Result<&'static str> {
+    let span = tracing::Span::current();
+    span.record("dev_eui", tracing::field::display(join_request.dev_eui));
+    span.record("join_eui", tracing::field::display(join_request.join_eui));
+    let Some(device) = context.registry.device(join_request.dev_eui).await? else {
+        return Ok("join_unknown_device");
+    };
+    match device.activation {
+        Activation::Otaa { join_eui } if join_eui == join_request.join_eui => {}
+        _ => return Ok("join_unknown_device"),
+    }
+    let band = Band::by_name(&device.band)?;
+    let tx_info = frame.tx_info.unwrap_or_default();
+    let Some(uplink_dr) = uplink_dr(&band, &tx_info) else {
+        return Ok("malformed");
+    };
+    let rx2_default = band.rx2_params_after_join(tx_info.frequency_hz);
+    let rx2 = RxWindow {
+        frequency_hz: device.rx2_frequency_hz.unwrap_or(rx2_default.frequency_hz),
+        data_rate: device.rx2_dr.unwrap_or(rx2_default.data_rate),
+    };
+    let dev_addr = allocate_dev_addr(context)?;
+    let request = pb::JoinRequest {
+        phy_payload: frame.phy_payload.clone(),
+        dev_addr: dev_addr.to_u32(),
+        net_id: context.net_id.to_u32(),
+        rx1_dr_offset: u32::from(device.rx1_dr_offset),
+        rx2_dr: u32::from(rx2.data_rate),
+        rx_delay: u32::from(device.rx1_delay_s),
+        cf_list: band
+            .cf_list_bytes()
+            .map(|bytes| Bytes::copy_from_slice(&bytes))
+            .unwrap_or_default(),
+        received_at_unix_ns: frame.received_at_unix_ns,
+    };
+    let answer: pb::JoinAnswer = match context
+        .bus
+        .request(
+            &context.bus.subjects().js_join(),
+            &request,
+            context.join_request_timeout,
+        )
+        .await
+    {
+        Ok(answer) => answer,
+        Err(error) => {
+            warn!(error = %error, "join server did not answer");
+            return Ok("join_server_unavailable");
+        }
+    };
+    let accept = match answer.result {
+        Some(pb::join_answer::Result::Ok(accept)) => accept,
+        Some(pb::join_answer::Result::Error(refusal)) => {
+            warn!(code = ?refusal.code(), message = %refusal.message, "join refused");
+            return Ok("join_refused");
+        }
+        None => return Ok("join_refused"),
+    };
+    let (Some(f_nwk), Some(s_nwk), Some(nwk_enc)) = (
+        plaintext_key(accept.f_nwk_s_int_key.as_ref()),
+        plaintext_key(accept.s_nwk_s_int_key.as_ref()),
+        plaintext_key(accept.nwk_s_enc_key.as_ref()),
+    ) else {
+        warn!("join answer without plaintext network session keys");
+        return Ok("join_refused");
+    };
+    let created_at_unix_ns = now_unix_ns();
+    let session = pb::DeviceSession {
+        dev_eui: accept.dev_eui,
+        join_eui: accept.join_eui,
+        dev_addr: accept.dev_addr,
+        mac_version: accept.mac_version,
+        f_nwk_s_int_key: f_nwk,
+        s_nwk_s_int_key: s_nwk,
+        nwk_s_enc_key: nwk_enc,
+        f_cnt_up: None,
+        n_f_cnt_down: 0,
+        a_f_cnt_down: 0,
+        band: device.band.clone(),
+        class: device.class as i32,
+        rx1_delay_s: u32::from(device.rx1_delay_s.max(1)),
+        rx1_dr_offset: u32::from(device.rx1_dr_offset),
+        rx2_dr: u32::from(rx2.data_rate),
+        rx2_frequency_hz: rx2.frequency_hz,
+        adr: device.adr,
+        adr_history: Vec::new(),
+        created_at_unix_ns,
+        dev_status_requested_at_unix_ns: None,
+        dev_status: None,
+        f_cnt_up_at_unix_ns: None,
+    };
+    context.sessions.create_pending(&session).await?;
+    let event = pb::SessionEvent {
+        dev_eui: accept.dev_eui,
+        join_eui: accept.join_eui,
+        dev_addr: accept.dev_addr,
+        mac_version: accept.mac_version,
+        app_s_key: accept.app_s_key.clone(),
+        a_f_cnt_down: 0,
+        join_nonce: accept.join_nonce,
+        dev_nonce: accept.dev_nonce,
+        created_at_unix_ns,
+    };
+    context
+        .bus
+        .publish(&context.bus.subjects().as_session(), &event)
+        .await?;
+
+    tokio::time::sleep_until(started + context.dedup_window).await;
+    let rx_metadata = context.dedup.collect(dedup_key).await?;
+    let Some(gateway) = best_gateway(&rx_metadata) else {
+        debug!("no gateway with a tmst for the join-accept");
+        return Ok("join_ok");
+    };
+    let timing = band.timing();
+    let mut windows = Vec::with_capacity(2);
+    if let Ok(rx1) =
+        band.join_accept_rx1_params(tx_info.frequency_hz, uplink_dr, DwellTime::NoLimit)
+    {
+        windows.push(Window {
+            rx: rx1,
+            delay: timing.join_accept_delay1,
+            slot: pb::DownlinkSlot::Rx1,
+        });
+    }
+    windows.push(Window {
+        rx: band.join_accept_rx2_params(tx_info.frequency_hz),
+        delay: timing.join_accept_delay2,
+        slot: pb::DownlinkSlot::Rx2,
+    });
+    let downlink = pb::DownlinkFrame {
+        downlink_id: context.downlink_id(),
+        gateway_eui: gateway.gateway_eui,
+        items: class_a_items(&band, gateway, &accept.phy_payload, &windows)?,
+    };
+    context
+        .bus
+        .publish(
+            &context.bus.subjects().gw_down(gateway.gateway_eui),
+            &downlink,
+        )
+        .await?;
+    context.metrics.downlink("join_accept");
+    Ok("join_ok")
+}
+
+/// Returns a 16-byte plaintext key from an envelope, or `None` when absent or wrapped.
+fn plaintext_key(envelope: Option<&pb::KeyEnvelope>) -> Option<Bytes> {
+    let envelope = envelope?;
+    (envelope.kek_label.is_empty() && envelope.key.len() == 16).then(|| envelope.key.clone())
+}
+
+/// Draws a random DevAddr inside the configured NetID (LoRaWAN Backend Interfaces TS002 §13).
+fn allocate_dev_addr<R>(context: &Context<R>) -> Result<DevAddr> {
+    let (_, prefix_bits) = DevAddr::prefix(context.net_id);
+    let mask = u32::MAX.checked_shr(prefix_bits).unwrap_or(0);
+    Ok(DevAddr::from_nwk_addr(context.net_id, random_u32() & mask)?)
+}

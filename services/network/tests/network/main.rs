@@ -1,0 +1,10 @@
+//! Integration tests of the network service against loopback NATS, Redis and PostgreSQL.
+//!
+//! Each test runs its own environment (subject root, key prefix, schema); simulated gateways
+//! publish `UplinkFrame`s and simulated devices build frames with the codec and crypto crates.
+
+mod lifecycle;
+mod otaa;
+mod registry;
+mod session;
+mod uplink;
