@@ -5,8 +5,20 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Kills the server if the test fails before stopping it, so no process outlives the test.
+struct KillOnDrop(Option<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
 
 /// A loopback port that was free a moment ago.
 fn free_port() -> u16 {
@@ -42,7 +54,7 @@ fn http_get(port: u16, path: &str) -> Option<(String, String)> {
 fn serve_becomes_ready_and_drains_on_sigterm() {
     let admin_port = free_port();
     let subject_root = format!("serve_test_{}", std::process::id());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+    let child = Command::new(env!("CARGO_BIN_EXE_tern"))
         .args(["serve", "--only", "gateway"])
         .env("TERN_ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
         .env("TERN_GATEWAY__LISTEN", "127.0.0.1:0")
@@ -52,6 +64,8 @@ fn serve_becomes_ready_and_drains_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut guard = KillOnDrop(Some(child));
+    let child = guard.0.as_mut().unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let ready = loop {
@@ -62,12 +76,10 @@ fn serve_becomes_ready_and_drains_on_sigterm() {
         }
     };
     if !ready {
-        child.kill().unwrap();
-        let output = child.wait_with_output().unwrap();
-        panic!(
-            "not ready in time: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let mut child = guard.0.take().unwrap();
+        let _ = child.kill();
+        let output = child.wait_with_output();
+        panic!("not ready in time: {output:?}");
     }
     let (_, metrics) = http_get(admin_port, "/metrics").unwrap();
     assert!(metrics.contains("tern_gateway_"), "{metrics}");
