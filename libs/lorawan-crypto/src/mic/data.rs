@@ -8,12 +8,13 @@
 use lorawan_codec::DevAddr;
 
 use super::{MIC_LEN, check, truncate};
-use crate::{Error, MicKey, Result};
+use crate::payload::dir_byte;
+use crate::{Direction, Error, MicKey, Result};
 
-/// Direction byte of the B0/B1 blocks for uplinks.
-const DIR_UP: u8 = 0x00;
+/// Direction byte of the B0/B1 blocks for uplinks; the same mapping as the `Ai` blocks.
+const DIR_UP: u8 = dir_byte(Direction::Uplink);
 /// Direction byte of the B0/B1 blocks for downlinks.
-const DIR_DOWN: u8 = 0x01;
+const DIR_DOWN: u8 = dir_byte(Direction::Downlink);
 
 /// The fields that only the LoRaWAN 1.1 uplink block B1 carries (LoRaWAN 1.1 §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
