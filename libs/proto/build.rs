@@ -14,6 +14,7 @@ const INTERNAL_V1: &[&str] = &[
     "tern/internal/v1/gateway.proto",
     "tern/internal/v1/join.proto",
     "tern/internal/v1/network.proto",
+    "tern/internal/v1/queue.proto",
 ];
 
 fn main() -> anyhow::Result<()> {

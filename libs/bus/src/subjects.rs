@@ -52,6 +52,8 @@ pub enum SubjectKind {
     NsQueue,
     /// `as.queue.invalidated`: queued downlinks that must be re-encrypted.
     AsQueueInvalidated,
+    /// `as.downlink`: outcomes of application downlinks (sent, ack, nack, ...).
+    AsDownlink,
     /// `app.{application_id}.{dev_eui}.{event}`: application events.
     AppEvent,
     /// `app.{application_id}.{dev_eui}.down.push`: downlink requests from users.
@@ -75,6 +77,7 @@ impl SubjectKind {
             SubjectKind::AsSession => "as.session",
             SubjectKind::NsQueue => "ns.queue",
             SubjectKind::AsQueueInvalidated => "as.queue.invalidated",
+            SubjectKind::AsDownlink => "as.downlink",
             SubjectKind::AppEvent => "app.event",
             SubjectKind::AppDownPush => "app.down.push",
             SubjectKind::Registry => "registry",
@@ -374,6 +377,11 @@ impl Subjects {
     /// application.
     pub fn as_queue_invalidated(&self) -> Subject {
         self.fixed("as.queue.invalidated", SubjectKind::AsQueueInvalidated)
+    }
+
+    /// `{root}.as.downlink`: outcomes of application downlinks, network to application.
+    pub fn as_downlink(&self) -> Subject {
+        self.fixed("as.downlink", SubjectKind::AsDownlink)
     }
 
     /// `{root}.app.{application_id}.{dev_eui}.{event}`: application events to users.

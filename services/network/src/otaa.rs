@@ -114,6 +114,7 @@ pub(crate) async fn handle<R: DeviceRegistry>(
         dev_status_requested_at_unix_ns: None,
         dev_status: None,
         f_cnt_up_at_unix_ns: None,
+        ..pb::DeviceSession::default()
     };
     context.sessions.create_pending(&session).await?;
     let event = pb::SessionEvent {

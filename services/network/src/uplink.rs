@@ -393,6 +393,7 @@ fn abp_session(device: &NetworkDevice) -> Option<pb::DeviceSession> {
         dev_status_requested_at_unix_ns: None,
         dev_status: None,
         f_cnt_up_at_unix_ns: None,
+        ..pb::DeviceSession::default()
     })
 }
 

@@ -46,6 +46,8 @@ pub enum ParsedSubject {
     NsQueue,
     /// `as.queue.invalidated`.
     AsQueueInvalidated,
+    /// `as.downlink`.
+    AsDownlink,
     /// `app.{application_id}.{dev_eui}.{event}`.
     AppEvent {
         /// The application id token.
@@ -88,6 +90,7 @@ impl ParsedSubject {
             ParsedSubject::AsSession => SubjectKind::AsSession,
             ParsedSubject::NsQueue => SubjectKind::NsQueue,
             ParsedSubject::AsQueueInvalidated => SubjectKind::AsQueueInvalidated,
+            ParsedSubject::AsDownlink => SubjectKind::AsDownlink,
             ParsedSubject::AppEvent { .. } => SubjectKind::AppEvent,
             ParsedSubject::AppDownPush { .. } => SubjectKind::AppDownPush,
             ParsedSubject::Registry { .. } => SubjectKind::Registry,
@@ -144,6 +147,7 @@ impl Subjects {
             ["as", "session"] => ParsedSubject::AsSession,
             ["ns", "queue"] => ParsedSubject::NsQueue,
             ["as", "queue", "invalidated"] => ParsedSubject::AsQueueInvalidated,
+            ["as", "downlink"] => ParsedSubject::AsDownlink,
             ["app", application_id, dev_eui, "down", "push"] => ParsedSubject::AppDownPush {
                 application_id: checked(application_id).map_err(|_| unknown())?,
                 dev_eui: eui_of(dev_eui)?,

@@ -84,6 +84,12 @@ fn renders_every_concrete_subject_and_parses_it_back() {
             ParsedSubject::AsQueueInvalidated,
         ),
         (
+            s.as_downlink(),
+            "tern.as.downlink",
+            SubjectKind::AsDownlink,
+            ParsedSubject::AsDownlink,
+        ),
+        (
             s.app_event("app-1", DEV_EUI, AppEvent::TxAck).unwrap(),
             "tern.app.app-1.70b3d57ed000abcd.txack",
             SubjectKind::AppEvent,
@@ -214,6 +220,7 @@ fn kind_labels_are_distinct_and_contain_no_ids() {
         SubjectKind::AsSession,
         SubjectKind::NsQueue,
         SubjectKind::AsQueueInvalidated,
+        SubjectKind::AsDownlink,
         SubjectKind::AppEvent,
         SubjectKind::AppDownPush,
         SubjectKind::Registry,
