@@ -48,6 +48,10 @@ pub struct NetworkConfig {
     /// How often each device is asked for its status (DevStatusReq); zero never asks.
     #[serde(with = "humantime_serde")]
     pub dev_status_interval: Duration,
+    /// Most application downlinks queued per device.
+    pub downlink_queue_max_len: u32,
+    /// Transmissions of a confirmed application downlink before it is given up (a `nack`).
+    pub confirmed_downlink_max_attempts: u32,
 }
 
 impl Default for NetworkConfig {
@@ -61,6 +65,8 @@ impl Default for NetworkConfig {
             join_request_timeout: Duration::from_secs(1),
             f_opts_encryption: FOptsEncryption::Errata,
             dev_status_interval: Duration::from_secs(24 * 3600),
+            downlink_queue_max_len: 64,
+            confirmed_downlink_max_attempts: 3,
         }
     }
 }
@@ -108,6 +114,15 @@ impl NetworkConfig {
                 "How often each device is asked for its battery level and link margin (DevStatusReq, LoRaWAN 1.0.4 §5.5).\n\
                  The request rides on the next downlink after the interval; \"0s\" never asks.",
             ),
+            KeyDoc::new(
+                "downlink_queue_max_len",
+                "Most application downlinks queued per device; a push beyond it is refused as full.",
+            ),
+            KeyDoc::new(
+                "confirmed_downlink_max_attempts",
+                "Transmissions of a confirmed application downlink before it is given up with a `nack`.\n\
+                 Each retry goes back to the application server to be encrypted with a new frame counter.",
+            ),
         ],
     };
 
@@ -128,6 +143,14 @@ impl NetworkConfig {
         checks.positive("network.session_ttl", self.session_ttl);
         checks.at_least_one("network.max_in_flight", self.max_in_flight);
         checks.positive("network.join_request_timeout", self.join_request_timeout);
+        checks.at_least_one(
+            "network.downlink_queue_max_len",
+            self.downlink_queue_max_len,
+        );
+        checks.at_least_one(
+            "network.confirmed_downlink_max_attempts",
+            self.confirmed_downlink_max_attempts,
+        );
     }
 }
 
@@ -170,6 +193,8 @@ mod tests {
             join_request_timeout: Duration::ZERO,
             f_opts_encryption: FOptsEncryption::Original,
             dev_status_interval: Duration::ZERO,
+            downlink_queue_max_len: 0,
+            confirmed_downlink_max_attempts: 0,
         };
         let mut checks = Checks::default();
         config.check(&mut checks);
@@ -182,7 +207,9 @@ mod tests {
                 "network.dedup_window",
                 "network.session_ttl",
                 "network.max_in_flight",
-                "network.join_request_timeout"
+                "network.join_request_timeout",
+                "network.downlink_queue_max_len",
+                "network.confirmed_downlink_max_attempts"
             ]
         );
     }

@@ -8,10 +8,12 @@ use lorawan_crypto::FOptsScheme;
 use tern_bus::Bus;
 
 use crate::dedup::Dedup;
+use crate::keys::RedisKeys;
 use crate::metrics::NetworkMetrics;
+use crate::queue::QueueStore;
 use crate::session::SessionStore;
 
-/// Shared state of one network service.
+/// Shared state of one network service; built once in `run`.
 #[derive(Debug)]
 pub(crate) struct Context<R> {
     pub(crate) bus: Bus,
@@ -24,38 +26,17 @@ pub(crate) struct Context<R> {
     pub(crate) net_id: NetId,
     pub(crate) f_opts_scheme: FOptsScheme,
     pub(crate) dev_status_interval: Duration,
-    next_downlink_id: AtomicU32,
+    /// Downlink queues.
+    pub(crate) queue: QueueStore,
+    /// Redis for downlinks awaiting TX_ACK and class C locks (keys from `keys`).
+    pub(crate) redis: fred::clients::Pool,
+    pub(crate) keys: RedisKeys,
+    /// `network.confirmed_downlink_max_attempts`.
+    pub(crate) confirmed_max_attempts: u32,
+    pub(crate) next_downlink_id: AtomicU32,
 }
 
 impl<R> Context<R> {
-    #[allow(clippy::too_many_arguments)] // One constructor of one struct; the fields say it all.
-    pub(crate) fn new(
-        bus: Bus,
-        registry: R,
-        sessions: SessionStore,
-        dedup: Dedup,
-        metrics: NetworkMetrics,
-        dedup_window: Duration,
-        join_request_timeout: Duration,
-        net_id: NetId,
-        f_opts_scheme: FOptsScheme,
-        dev_status_interval: Duration,
-    ) -> Context<R> {
-        Context {
-            bus,
-            registry,
-            sessions,
-            dedup,
-            metrics,
-            dedup_window,
-            join_request_timeout,
-            net_id,
-            f_opts_scheme,
-            dev_status_interval,
-            next_downlink_id: AtomicU32::new(random_u32()),
-        }
-    }
-
     /// Returns a fresh downlink id for `DownlinkFrame.downlink_id`.
     pub(crate) fn downlink_id(&self) -> u32 {
         self.next_downlink_id.fetch_add(1, Ordering::Relaxed)

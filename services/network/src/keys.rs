@@ -36,6 +36,28 @@ impl RedisKeys {
         format!("{}ns:devaddr:{{{dev_addr}}}", self.prefix)
     }
 
+    /// `{prefix}ns:queue:{<dev_eui>}`: the device's downlink queue, a sorted set whose members
+    /// are an order prefix and a prost `DownlinkQueueItem`; same hash tag as the session, so
+    /// one script can store a session and consume the item it sent.
+    pub fn queue(&self, dev_eui: Eui64) -> String {
+        format!("{}ns:queue:{{{dev_eui}}}", self.prefix)
+    }
+
+    /// `{prefix}ns:classc:{<dev_eui>}`: held while a class C downlink of the device awaits its
+    /// TX_ACK, so one replica sends at a time.
+    pub fn class_c_lock(&self, dev_eui: Eui64) -> String {
+        format!("{}ns:classc:{{{dev_eui}}}", self.prefix)
+    }
+
+    /// `{prefix}ns:downlink:{<gateway_eui>:<downlink_id>}`: a downlink awaiting its TX_ACK
+    /// (prost `PendingDownlink`).
+    pub fn pending_downlink(&self, gateway_eui: Eui64, downlink_id: u32) -> String {
+        format!(
+            "{}ns:downlink:{{{gateway_eui}:{downlink_id:08x}}}",
+            self.prefix
+        )
+    }
+
     /// `{prefix}ns:dedup:{<hash>}`: the list of gateway receptions of one uplink, keyed by a
     /// hex hash of PHYPayload, frequency and modulation.
     pub fn dedup(&self, frame_hash: &str) -> String {
@@ -64,6 +86,14 @@ mod tests {
                 "t1:ns:devaddr:{26011234}",
             ),
             (keys.dedup("ab01"), "t1:ns:dedup:{ab01}"),
+            (
+                keys.queue(Eui64::from_u64(0x70b3_d57e_d000_0001)),
+                "t1:ns:queue:{70b3d57ed0000001}",
+            ),
+            (
+                keys.pending_downlink(Eui64::from_u64(0x0102_0304_0506_0708), 0xab),
+                "t1:ns:downlink:{0102030405060708:000000ab}",
+            ),
         ];
         for (key, want) in cases {
             assert_eq!(key, want);

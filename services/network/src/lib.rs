@@ -16,17 +16,22 @@
 //! (join-requests), `mac` (MAC command answers), `ack` (network downlink frames), `radio`
 //! (windows and modulations), `dedup`, `session`, `registry`, `keys`, `metrics`.
 
-mod ack;
+mod class_c;
 mod context;
+mod data_down;
 mod dedup;
+mod downlink;
 mod error;
 mod keys;
 mod mac;
 mod mac_version;
 mod metrics;
 mod otaa;
+mod queue;
+mod queue_api;
 mod radio;
 mod registry;
+mod schedule;
 mod server;
 mod session;
 #[cfg(feature = "testsuite")]
@@ -34,6 +39,7 @@ pub mod testsuite;
 mod uplink;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -144,9 +150,14 @@ pub async fn run(
             .queue_subscribe(&subjects.gw_txack_all(), queue_group::NETWORK)
             .await
             .context("subscribe to gw.*.txack")?;
-        anyhow::Ok((uplinks, tx_acks))
+        let queue_requests = deps
+            .bus
+            .queue_subscribe(&subjects.ns_queue(), queue_group::NETWORK)
+            .await
+            .context("subscribe to ns.queue")?;
+        anyhow::Ok((uplinks, tx_acks, queue_requests))
     };
-    let (uplinks, tx_acks) = tokio::select! {
+    let (uplinks, tx_acks, queue_requests) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("network service stopped before it started");
@@ -155,21 +166,35 @@ pub async fn run(
         subscriptions = start => subscriptions?,
     };
     let keys = RedisKeys::new(&deps.redis_key_prefix);
-    let context = Arc::new(context::Context::new(
-        deps.bus.clone(),
+    let context = Arc::new(context::Context {
+        bus: deps.bus.clone(),
         registry,
-        SessionStore::new(deps.redis.clone(), keys.clone(), config.session_ttl),
-        Dedup::new(deps.redis.clone(), keys, config.dedup_window + DEDUP_GRACE),
-        NetworkMetrics::register(&deps.metrics),
-        config.dedup_window,
-        config.join_request_timeout,
+        sessions: SessionStore::new(deps.redis.clone(), keys.clone(), config.session_ttl),
+        dedup: Dedup::new(
+            deps.redis.clone(),
+            keys.clone(),
+            config.dedup_window + DEDUP_GRACE,
+        ),
+        metrics: NetworkMetrics::register(&deps.metrics),
+        dedup_window: config.dedup_window,
+        join_request_timeout: config.join_request_timeout,
         net_id,
-        match config.f_opts_encryption {
+        f_opts_scheme: match config.f_opts_encryption {
             FOptsEncryption::Errata => FOptsScheme::Errata,
             FOptsEncryption::Original => FOptsScheme::Original,
         },
-        config.dev_status_interval,
-    ));
+        dev_status_interval: config.dev_status_interval,
+        queue: queue::QueueStore::new(
+            deps.redis.clone(),
+            keys.clone(),
+            config.session_ttl,
+            config.downlink_queue_max_len,
+        ),
+        redis: deps.redis.clone(),
+        keys,
+        confirmed_max_attempts: config.confirmed_downlink_max_attempts,
+        next_downlink_id: AtomicU32::new(context::random_u32()),
+    });
     let max_in_flight = usize::try_from(config.max_in_flight)
         .unwrap_or(usize::MAX)
         .max(1);
@@ -184,6 +209,7 @@ pub async fn run(
     server::serve(
         uplinks,
         tx_acks,
+        queue_requests,
         context,
         max_in_flight,
         &deps.readiness,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use lorawan_codec::{
-    DevStatusAnsPayload, DeviceTimeAnsPayload, Direction, FOpts, LinkCheckAnsPayload, MacCommand,
+    DevStatusAnsPayload, DeviceTimeAnsPayload, Direction, LinkCheckAnsPayload, MacCommand,
     decode_mac_commands,
 };
 use lorawan_region::Modulation;
@@ -61,20 +61,6 @@ pub(crate) fn answer(f_opts: &[u8], facts: UplinkFacts<'_>) -> MacOutcome {
         }
     }
     outcome
-}
-
-/// Keeps the leading `commands` that fit in the 15 bytes of FOpts (LoRaWAN 1.0.4 §4.3.1.6),
-/// so that a device asking too much in one uplink gets the first answers, not an error.
-pub(crate) fn fit_f_opts(commands: &mut Vec<MacCommand>) {
-    let mut used = 0;
-    let fitting = commands
-        .iter()
-        .take_while(|command| {
-            used += command.encoded_len();
-            used <= FOpts::MAX_LEN
-        })
-        .count();
-    commands.truncate(fitting);
 }
 
 /// LinkCheckAns, LoRaWAN 1.0.4 §5.1: the margin in dB above the demodulation floor of the
@@ -232,24 +218,5 @@ mod tests {
                 }),
             ]
         );
-    }
-
-    #[test]
-    fn fit_f_opts_keeps_the_leading_answers_that_fit() {
-        // Fifteen LinkCheckReqs ask for 45 bytes of answers; five LinkCheckAns fill 15 bytes.
-        let f_opts = [0x02; 15];
-        let rx_metadata = [rx(0.0, None)];
-        let facts = UplinkFacts {
-            modulation: sf(7),
-            rx_metadata: &rx_metadata,
-            received_at_unix_ns: 0,
-        };
-        let mut commands = answer(&f_opts, facts).answers;
-        assert_eq!(commands.len(), 15);
-        fit_f_opts(&mut commands);
-        assert_eq!(commands.len(), 5);
-        commands.push(MacCommand::DevStatusReq);
-        fit_f_opts(&mut commands);
-        assert_eq!(commands.len(), 5);
     }
 }

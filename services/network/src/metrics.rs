@@ -6,6 +6,8 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use tern_proto::internal::v1 as pb;
 use tern_telemetry::Metrics;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -16,6 +18,23 @@ struct ResultLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabels {
+    stage: &'static str,
+}
+
+/// Latency buckets in seconds: 1 ms to about 4 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.001, 2.0, 13,
+    ))
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,11 +66,22 @@ pub(crate) const UPLINK_RESULTS: &[&str] = &[
 /// - `tern_network_uplinks_total{result}`: uplink copies by outcome (see `UPLINK_RESULTS`).
 /// - `tern_network_downlinks_total{kind}`: downlinks sent to gateways: `join_accept`, `ack`, `mac`.
 /// - `tern_network_tx_acks_total{status}`: gateway TX acknowledgements by outcome.
+/// - `tern_network_downlink_outcomes_total{outcome}`: application downlinks `sent`, `ack`,
+///   `nack`, `failed`, `expired`.
+/// - `tern_network_queue_requests_total{result}`: `ns.queue` requests by answer.
+/// - `tern_network_queue_invalidated_items_total`: items handed back for re-encryption.
+/// - `tern_network_uplink_latency_seconds{stage}`: from the first copy to `checked` (session
+///   matched, MIC and counter checked), `published` (`as.up` sent after the dedup window) and
+///   `join_answered` (join-accept sent).
 #[derive(Debug, Clone)]
 pub struct NetworkMetrics {
     uplinks: Family<ResultLabels, Counter>,
     downlinks: Family<KindLabels, Counter>,
     tx_acks: Family<StatusLabels, Counter>,
+    outcomes: Family<OutcomeLabels, Counter>,
+    queue_requests: Family<ResultLabels, Counter>,
+    invalidated: Counter,
+    latency: Family<StageLabels, Histogram, fn() -> Histogram>,
 }
 
 impl NetworkMetrics {
@@ -61,6 +91,10 @@ impl NetworkMetrics {
             uplinks: Family::default(),
             downlinks: Family::default(),
             tx_acks: Family::default(),
+            outcomes: Family::default(),
+            queue_requests: Family::default(),
+            invalidated: Counter::default(),
+            latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
         };
         for result in UPLINK_RESULTS {
             // Creating the series is the point; the guard is dropped at once.
@@ -87,6 +121,26 @@ impl NetworkMetrics {
                 "Gateway TX acknowledgements, by outcome",
                 network_metrics.tx_acks.clone(),
             );
+            registry.register(
+                "downlink_outcomes",
+                "Application downlink outcomes reported on as.downlink",
+                network_metrics.outcomes.clone(),
+            );
+            registry.register(
+                "queue_requests",
+                "Requests on ns.queue, by answer",
+                network_metrics.queue_requests.clone(),
+            );
+            registry.register(
+                "queue_invalidated_items",
+                "Queued application downlinks handed back for re-encryption",
+                network_metrics.invalidated.clone(),
+            );
+            registry.register(
+                "uplink_latency_seconds",
+                "Time from an uplink's first copy to a stage of its handling",
+                network_metrics.latency.clone(),
+            );
         });
         network_metrics
     }
@@ -104,5 +158,40 @@ impl NetworkMetrics {
     /// Counts one TX acknowledgement with `status` (a `TxAckStatus` name, lowercase).
     pub(crate) fn tx_ack(&self, status: String) {
         self.tx_acks.get_or_create(&StatusLabels { status }).inc();
+    }
+
+    /// Counts one application downlink outcome.
+    pub(crate) fn downlink_outcome(&self, outcome: pb::DownlinkOutcome) {
+        let outcome = match outcome {
+            pb::DownlinkOutcome::Sent => "sent",
+            pb::DownlinkOutcome::Ack => "ack",
+            pb::DownlinkOutcome::Nack => "nack",
+            pb::DownlinkOutcome::Failed => "failed",
+            pb::DownlinkOutcome::Expired => "expired",
+            pb::DownlinkOutcome::Unspecified => "unspecified",
+        };
+        self.outcomes
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Counts one `ns.queue` request with its answer.
+    pub(crate) fn queue_request(&self, result: &'static str) {
+        self.queue_requests
+            .get_or_create(&ResultLabels { result })
+            .inc();
+    }
+
+    /// Counts items handed back for re-encryption.
+    pub(crate) fn invalidated(&self, items: usize) {
+        self.invalidated
+            .inc_by(u64::try_from(items).unwrap_or(u64::MAX));
+    }
+
+    /// Records the time from an uplink's first copy to `stage`.
+    pub(crate) fn latency(&self, stage: &'static str, elapsed: std::time::Duration) {
+        self.latency
+            .get_or_create(&StageLabels { stage })
+            .observe(elapsed.as_secs_f64());
     }
 }

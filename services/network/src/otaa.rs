@@ -14,7 +14,7 @@ use tracing::{debug, warn};
 
 use crate::Result;
 use crate::context::{Context, now_unix_ns, random_u32};
-use crate::radio::{Window, best_gateway, class_a_items, uplink_dr};
+use crate::radio::{Window, class_a_items, uplink_dr};
 use crate::registry::{Activation, DeviceRegistry};
 
 /// Handles a join-request this replica owns; returns the `result` label.
@@ -117,6 +117,11 @@ pub(crate) async fn handle<R: DeviceRegistry>(
         ..pb::DeviceSession::default()
     };
     context.sessions.create_pending(&session).await?;
+    // Items queued for the old session can never be sent: hand them back to be encrypted for
+    // the new one.
+    let dev_eui = lorawan_codec::Eui64::from_u64(accept.dev_eui);
+    let queued = context.queue.list(dev_eui).await?;
+    crate::class_c::settle(context, dev_eui, &[], queued).await?;
     let event = pb::SessionEvent {
         dev_eui: accept.dev_eui,
         join_eui: accept.join_eui,
@@ -135,10 +140,10 @@ pub(crate) async fn handle<R: DeviceRegistry>(
 
     tokio::time::sleep_until(started + context.dedup_window).await;
     let rx_metadata = context.dedup.collect(dedup_key).await?;
-    let Some(gateway) = best_gateway(&rx_metadata) else {
+    if !rx_metadata.iter().any(|rx| rx.tmst.is_some()) {
         debug!("no gateway with a tmst for the join-accept");
         return Ok("join_ok");
-    };
+    }
     let timing = band.timing();
     let mut windows = Vec::with_capacity(2);
     if let Ok(rx1) =
@@ -155,19 +160,30 @@ pub(crate) async fn handle<R: DeviceRegistry>(
         delay: timing.join_accept_delay2,
         slot: pb::DownlinkSlot::Rx2,
     });
-    let downlink = pb::DownlinkFrame {
-        downlink_id: context.downlink_id(),
-        gateway_eui: gateway.gateway_eui,
-        items: class_a_items(&band, gateway, &accept.phy_payload, &windows)?,
-    };
-    context
-        .bus
-        .publish(
-            &context.bus.subjects().gw_down(gateway.gateway_eui),
-            &downlink,
-        )
-        .await?;
-    context.metrics.downlink("join_accept");
+    let frames = rx_metadata
+        .iter()
+        .filter(|rx| rx.tmst.is_some())
+        .take(3)
+        .map(|gateway| {
+            Ok(pb::DownlinkFrame {
+                downlink_id: context.downlink_id(),
+                gateway_eui: gateway.gateway_eui,
+                items: class_a_items(&band, gateway, &accept.phy_payload, &windows)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    crate::schedule::send(
+        context,
+        crate::schedule::Outgoing {
+            dev_eui: lorawan_codec::Eui64::from_u64(accept.dev_eui),
+            frames,
+            item: None,
+            class_c: false,
+            kind: "join_accept",
+        },
+    )
+    .await?;
+    context.metrics.latency("join_answered", started.elapsed());
     Ok("join_ok")
 }
 

@@ -122,12 +122,6 @@ pub(crate) fn class_a_items(
         .collect()
 }
 
-/// Returns the reception with the best SNR that carries a `tmst`, the gateway to answer
-/// through; `rx_metadata` is sorted best first.
-pub(crate) fn best_gateway(rx_metadata: &[pb::UplinkRxMetadata]) -> Option<&pb::UplinkRxMetadata> {
-    rx_metadata.iter().find(|rx| rx.tmst.is_some())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

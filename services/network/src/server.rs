@@ -1,6 +1,6 @@
-//! The NATS loop: takes uplink copies from `up` (queue group `network`) and TX
-//! acknowledgements from `gw.*.txack`, handles each uplink in its own task (at most
-//! `network.max_in_flight` at once), and drains on shutdown.
+//! The NATS loop: takes uplink copies from `up`, TX acknowledgements from `gw.*.txack` and
+//! queue requests from `ns.queue` (all in queue group `network`), handles each in its own
+//! task (at most `network.max_in_flight` at once), and drains on shutdown.
 //!
 //! Every copy is counted by outcome. A malformed `UplinkFrame` is counted and dropped before
 //! it touches Redis; nothing here panics on input.
@@ -19,7 +19,7 @@ use tracing::{Instrument, debug, error, field, info, info_span, warn};
 use crate::context::Context;
 use crate::dedup::Claim;
 use crate::registry::DeviceRegistry;
-use crate::{COMPONENT, otaa, uplink};
+use crate::{COMPONENT, otaa, queue_api, schedule, uplink};
 
 /// Serves both subscriptions until shutdown, then drains them and waits for tasks in flight.
 ///
@@ -27,6 +27,7 @@ use crate::{COMPONENT, otaa, uplink};
 pub(crate) async fn serve<R: DeviceRegistry>(
     mut uplinks: Subscription<pb::UplinkFrame>,
     mut tx_acks: Subscription<pb::DownlinkTxAck>,
+    mut queue_requests: Subscription<pb::QueueRequest>,
     context: Arc<Context<R>>,
     max_in_flight: usize,
     readiness: &Readiness,
@@ -35,6 +36,7 @@ pub(crate) async fn serve<R: DeviceRegistry>(
     let mut tasks = JoinSet::new();
     let mut draining = false;
     let mut closed = false;
+    let mut queue_closed = false;
     loop {
         tokio::select! {
             biased;
@@ -49,12 +51,25 @@ pub(crate) async fn serve<R: DeviceRegistry>(
                 if let Err(error) = tx_acks.drain().await {
                     warn!(error = %error, "drain txack subscription");
                 }
+                if let Err(error) = queue_requests.drain().await {
+                    warn!(error = %error, "drain ns.queue subscription");
+                }
             }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => log_task_end(joined),
-            tx_ack = tx_acks.next(), if !closed => match tx_ack {
-                Some(tx_ack) => count_tx_ack(&context, tx_ack.message()),
+            tx_ack = tx_acks.next(), if !closed && tasks.len() < max_in_flight => match tx_ack {
+                Some(tx_ack) => {
+                    tasks.spawn(handle_tx_ack(tx_ack, Arc::clone(&context)));
+                }
                 None => closed = true,
             },
+            request = queue_requests.next(), if !queue_closed && tasks.len() < max_in_flight => {
+                match request {
+                    Some(request) => {
+                        tasks.spawn(handle_queue_request(request, Arc::clone(&context)));
+                    }
+                    None => queue_closed = true,
+                }
+            }
             delivery = uplinks.next(), if tasks.len() < max_in_flight => match delivery {
                 Some(delivery) => {
                     tasks.spawn(handle_copy(delivery, Arc::clone(&context)));
@@ -74,23 +89,67 @@ pub(crate) async fn serve<R: DeviceRegistry>(
     Ok(())
 }
 
-/// Counts one TX acknowledgement by the accepted item or, failing that, the first error.
-fn count_tx_ack<R>(context: &Context<R>, tx_ack: &pb::DownlinkTxAck) {
-    let statuses: Vec<pb::TxAckStatus> = tx_ack.items.iter().map(|item| item.status()).collect();
-    let status = if statuses.contains(&pb::TxAckStatus::Ok) {
-        pb::TxAckStatus::Ok
-    } else {
-        statuses
-            .into_iter()
-            .find(|status| *status != pb::TxAckStatus::Ignored)
-            .unwrap_or(pb::TxAckStatus::Ignored)
-    };
-    let label = status
-        .as_str_name()
-        .trim_start_matches("TX_ACK_STATUS_")
-        .to_ascii_lowercase();
-    debug!(downlink_id = tx_ack.downlink_id, status = %label, "tx ack");
-    context.metrics.tx_ack(label);
+/// Acts on one TX acknowledgement inside a `downlink` span.
+async fn handle_tx_ack<R: DeviceRegistry>(
+    delivery: Delivery<pb::DownlinkTxAck>,
+    context: Arc<Context<R>>,
+) {
+    let tx_ack = delivery.message();
+    let span = info_span!(
+        "downlink",
+        downlink_id = tx_ack.downlink_id,
+        gateway_eui = %lorawan_codec::Eui64::from_u64(tx_ack.gateway_eui),
+    );
+    delivery.continue_trace(&span);
+    async move {
+        debug!("tx ack");
+        if let Err(error) = schedule::on_tx_ack(&context, delivery.message()).await {
+            error!(error = %error, "tx ack failed");
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Answers one `ns.queue` request; a store failure is answered `UNAVAILABLE`.
+async fn handle_queue_request<R: DeviceRegistry>(
+    delivery: Delivery<pb::QueueRequest>,
+    context: Arc<Context<R>>,
+) {
+    let span = info_span!(
+        "queue",
+        dev_eui = %lorawan_codec::Eui64::from_u64(delivery.message().dev_eui),
+    );
+    delivery.continue_trace(&span);
+    async move {
+        let response = match queue_api::handle(&context, delivery.message()).await {
+            Ok(response) => response,
+            Err(error) => {
+                error!(error = %error, "queue request failed");
+                queue_api::refusal(
+                    pb::QueueErrorCode::Unavailable,
+                    "the network server could not reach its store; retry".to_owned(),
+                )
+            }
+        };
+        let result = match response.error() {
+            pb::QueueErrorCode::None => "ok",
+            pb::QueueErrorCode::InvalidArgument => "invalid_argument",
+            pb::QueueErrorCode::NoSession => "no_session",
+            pb::QueueErrorCode::Stale => "stale",
+            pb::QueueErrorCode::Full => "full",
+            pb::QueueErrorCode::TooLarge => "too_large",
+            pb::QueueErrorCode::Unavailable => "unavailable",
+        };
+        context.metrics.queue_request(result);
+        if delivery.expects_reply()
+            && let Err(error) = delivery.reply(&response).await
+        {
+            warn!(error = %error, "reply to ns.queue");
+        }
+    }
+    .instrument(span)
+    .await;
 }
 
 /// Handles one uplink copy inside its `uplink` span and counts its outcome.

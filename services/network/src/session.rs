@@ -25,7 +25,10 @@ use crate::{Error, Result};
 
 /// Stores `ARGV[2]` as the active session `KEYS[1]` with TTL `ARGV[3]` ms, only when the
 /// session it was read from still holds exactly `ARGV[1]`: the active one, or with `ARGV[4]`
-/// = `1` the pending one `KEYS[2]`, which is then promoted (deleted). Returns 1 when stored.
+/// = `1` the pending one `KEYS[2]`, which is then promoted (deleted). A non-empty `ARGV[5]`
+/// is the queue member (of queue `KEYS[3]`) the new session sent: it is consumed, and when it
+/// is already gone nothing is stored. Returns 1 when stored, 0 on a session conflict, 2 when
+/// the item was gone.
 const COMPARE_AND_SET: &str = r"
 local source = KEYS[1]
 if ARGV[4] == '1' then
@@ -34,12 +37,26 @@ end
 if redis.call('GET', source) ~= ARGV[1] then
   return 0
 end
+if ARGV[5] ~= '' and redis.call('ZREM', KEYS[3], ARGV[5]) == 0 then
+  return 2
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[4] == '1' then
   redis.call('DEL', KEYS[2])
 end
 return 1
 ";
+
+/// What a compare-and-set did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The new session is stored (and the sent item consumed).
+    Yes,
+    /// The session changed since it was read; nothing was stored.
+    Conflict,
+    /// The item to send was no longer queued; nothing was stored.
+    ItemGone,
+}
 
 /// A session as read from Redis, with the exact bytes a compare-and-set checks against.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,22 +257,47 @@ impl SessionStore {
         old: &StoredSession,
         new: &pb::DeviceSession,
     ) -> Result<bool> {
+        Ok(self.compare_and_set_sending(old, new, None).await? == Stored::Yes)
+    }
+
+    /// Like [`SessionStore::compare_and_set`], and consumes the queue member `sent` (the
+    /// application item the new session's counters were advanced for) in the same step.
+    pub async fn compare_and_set_sending(
+        &self,
+        old: &StoredSession,
+        new: &pb::DeviceSession,
+        sent: Option<&[u8]>,
+    ) -> Result<Stored> {
         let dev_eui = Eui64::from_u64(new.dev_eui);
         let keys = vec![
             self.keys.session(dev_eui),
             self.keys.pending_session(dev_eui),
+            self.keys.queue(dev_eui),
         ];
         let args = vec![
             Value::Bytes(old.raw.clone().into()),
             Value::Bytes(new.encode_to_vec().into()),
             Value::from(ttl_ms(self.ttl)),
             Value::from(if old.pending { "1" } else { "0" }),
+            Value::Bytes(sent.unwrap_or_default().to_vec().into()),
         ];
         let replaced: i64 = self
             .compare_and_set
             .evalsha_with_reload(self.redis.next(), keys, args)
             .await
             .map_err(Error::redis("compare-and-set session"))?;
-        Ok(replaced == 1)
+        Ok(match replaced {
+            1 => Stored::Yes,
+            2 => Stored::ItemGone,
+            _ => Stored::Conflict,
+        })
+    }
+
+    /// Returns the newest session of `dev_eui`: the pending one after a join, else the active.
+    pub async fn latest(&self, dev_eui: Eui64) -> Result<Option<StoredSession>> {
+        match self.pending_session(dev_eui).await? {
+            Some(pending) => Ok(Some(pending)),
+            None => self.session(dev_eui).await,
+        }
     }
 }

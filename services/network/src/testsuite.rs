@@ -196,6 +196,41 @@ impl TestEnv {
         Ok(subscription)
     }
 
+    /// Subscribes the client bus to any subject of the environment's root.
+    pub async fn subscribe<M: prost::Message + Default>(
+        &self,
+        subject: &tern_bus::Subject,
+    ) -> anyhow::Result<Subscription<M>> {
+        let subscription = self.bus.subscribe(subject).await?;
+        self.bus.flush().await?;
+        Ok(subscription)
+    }
+
+    /// Sends `request` on `ns.queue`, as the application server does, and returns the answer.
+    pub async fn queue_request(
+        &self,
+        request: &pb::QueueRequest,
+    ) -> anyhow::Result<pb::QueueResponse> {
+        Ok(self
+            .bus
+            .request(&self.bus.subjects().ns_queue(), request, TEST_TIMEOUT)
+            .await?)
+    }
+
+    /// Publishes `tx_ack` on `gw.{eui}.txack`, as a gateway edge does.
+    pub async fn publish_tx_ack(&self, tx_ack: &pb::DownlinkTxAck) -> anyhow::Result<()> {
+        self.bus
+            .publish(&self.bus.subjects().gw_txack(tx_ack.gateway_eui), tx_ack)
+            .await?;
+        self.bus.flush().await?;
+        Ok(())
+    }
+
+    /// Returns the sum over replicas of `tern_network_downlink_outcomes_total{outcome}`.
+    pub fn downlink_outcomes(&self, outcome: &str) -> u64 {
+        self.counter("tern_network_downlink_outcomes_total", "outcome", outcome)
+    }
+
     /// Publishes `frame` on `up`, as a gateway edge does.
     pub async fn publish_uplink(&self, frame: &pb::UplinkFrame) -> anyhow::Result<()> {
         self.bus.publish(&self.bus.subjects().up(), frame).await?;
@@ -348,9 +383,26 @@ impl SimDevice {
         f_opts: &[u8],
         payload: &[u8],
     ) -> Vec<u8> {
+        self.data_up_acking(f_cnt, confirmed, f_opts, payload, None)
+    }
+
+    /// Builds a data uplink as [`SimDevice::data_up_with_f_opts`] does; with `ack` =
+    /// `Some(counter)` it acknowledges the confirmed downlink that carried `counter` (the ACK
+    /// bit, and for LoRaWAN 1.1 the ConfFCnt of the MIC).
+    pub fn data_up_acking(
+        &self,
+        f_cnt: u32,
+        confirmed: bool,
+        f_opts: &[u8],
+        payload: &[u8],
+        ack: Option<u32>,
+    ) -> Vec<u8> {
         let fhdr = FHdr {
             dev_addr: self.dev_addr,
-            f_ctrl: FCtrl::default(),
+            f_ctrl: FCtrl {
+                ack: ack.is_some(),
+                ..FCtrl::default()
+            },
             // The frame carries the low 16 bits: truncation intended.
             f_cnt: f_cnt as u16,
             f_opts: FOpts::new(f_opts).expect("at most 15 bytes of test FOpts"),
@@ -379,7 +431,7 @@ impl SimDevice {
         let f_key = MicKey::new(&self.f_nwk_s_int_key);
         let mic = if self.lorawan_1_1 {
             let b1 = B1Fields {
-                conf_f_cnt: None,
+                conf_f_cnt: ack,
                 tx_dr: 5,
                 tx_ch: 0,
             };

@@ -10,24 +10,30 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use lorawan_codec::{DevAddr, DwellTime, MType, MacCommand, MacPayload, encode_mac_commands};
+use lorawan_codec::{DevAddr, DwellTime, Eui64, MType, MacCommand, MacPayload};
 use lorawan_crypto::{
-    B1Fields, CipherKey, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey, decrypt_f_opts_in_place,
-    reconstruct_f_cnt, verify_data_uplink_mic_1_0, verify_data_uplink_mic_1_1,
+    B1Fields, CipherKey, Direction, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey,
+    decrypt_f_opts_in_place, decrypt_frm_payload, reconstruct_f_cnt, verify_data_uplink_mic_1_0,
+    verify_data_uplink_mic_1_1,
 };
 use lorawan_region::{Band, RxWindow};
 use tern_proto::internal::v1 as pb;
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::Result;
-use crate::ack::{AckParams, ack_frame};
+use crate::class_c::settle;
 use crate::context::Context;
-use crate::mac;
+use crate::data_down::{DataDown, DownPayload, build};
+use crate::downlink::{Opportunity, plan};
 use crate::mac_version::is_1_1;
-use crate::radio::{Window, best_gateway, class_a_items, region_modulation, uplink_dr};
+use crate::radio::{Window, class_a_items, region_modulation, uplink_dr};
 use crate::registry::{Activation, DeviceRegistry, NetworkDevice};
-use crate::session::StoredSession;
+use crate::schedule::{Outgoing, downlink_event, invalidate, publish_event, send};
+use crate::session::{Stored, StoredSession};
+use crate::{Result, mac};
+
+/// Gateways a class A downlink may fall back to, best first.
+const MAX_GATEWAYS: usize = 3;
 
 /// ADR history entries kept per session.
 const ADR_HISTORY_LEN: usize = 20;
@@ -150,24 +156,36 @@ pub(crate) async fn handle<R: DeviceRegistry>(
     next.adr_history.drain(..excess);
     let keys = matched.stored.keys()?;
     let nwk_s_enc_key = CipherKey::new(&keys.nwk_s_enc_key);
-    let lorawan_1_1 =
-        is_1_1(session.mac_version()).then_some((&nwk_s_enc_key, context.f_opts_scheme));
-    let mut f_opts = fhdr.f_opts;
-    if let Some((nwk_s_enc_key, scheme)) = lorawan_1_1 {
-        decrypt_f_opts_in_place(
-            nwk_s_enc_key,
-            scheme,
-            FOptsCounter::FCntUp,
+    let lorawan_1_1 = is_1_1(session.mac_version());
+    let scheme = lorawan_1_1.then_some(context.f_opts_scheme);
+    let port_zero = mac_payload.f_port() == Some(0);
+    let mac_bytes = if port_zero {
+        decrypt_frm_payload(
+            &nwk_s_enc_key,
+            Direction::Uplink,
             dev_addr,
             matched.f_cnt,
-            f_opts.as_mut_bytes(),
-        )?;
-    }
+            mac_payload.frm_payload(),
+        )?
+    } else {
+        let mut f_opts = fhdr.f_opts;
+        if let Some(scheme) = scheme {
+            decrypt_f_opts_in_place(
+                &nwk_s_enc_key,
+                scheme,
+                FOptsCounter::FCntUp,
+                dev_addr,
+                matched.f_cnt,
+                f_opts.as_mut_bytes(),
+            )?;
+        }
+        f_opts.as_bytes().to_vec()
+    };
     let mac::MacOutcome {
         answers: mut commands,
         dev_status,
     } = mac::answer(
-        f_opts.as_bytes(),
+        &mac_bytes,
         mac::UplinkFacts {
             modulation: tx_info.modulation.as_ref().and_then(region_modulation),
             rx_metadata: &rx_metadata,
@@ -188,57 +206,93 @@ pub(crate) async fn handle<R: DeviceRegistry>(
         commands.push(MacCommand::DevStatusReq);
         next.dev_status_requested_at_unix_ns = Some(now_unix_ns);
     }
-    mac::fit_f_opts(&mut commands);
-    if !commands.contains(&MacCommand::DevStatusReq) {
-        next.dev_status_requested_at_unix_ns = session.dev_status_requested_at_unix_ns;
-    }
-    let downlink = if confirmed || !commands.is_empty() {
-        let f_opts = encode_mac_commands(&commands)?;
-        let phy_payload = ack_frame(AckParams {
-            dev_addr,
-            n_f_cnt_down: session.n_f_cnt_down,
-            conf_f_cnt: confirmed.then_some(matched.f_cnt),
-            f_opts: &f_opts,
-            s_nwk_s_int_key: &MicKey::new(&keys.s_nwk_s_int_key),
-            lorawan_1_1,
-        })?;
-        next.n_f_cnt_down = session.n_f_cnt_down.wrapping_add(1);
-        let kind = if commands.is_empty() { "ack" } else { "mac" };
-        Some((phy_payload, kind))
-    } else {
-        None
-    };
-    if !context
-        .sessions
-        .compare_and_set(&matched.stored, &next)
-        .await?
+
+    // The confirmed downlink sent before this uplink is acknowledged now or never.
+    let mut outcomes = Vec::new();
+    let mut retry = Vec::new();
+    if let Some(item) = next
+        .pending_confirmed
+        .take()
+        .and_then(|pending| pending.item)
     {
-        return Ok("conflict");
+        if fhdr.f_ctrl.ack {
+            outcomes.push(downlink_event(&item, pb::DownlinkOutcome::Ack, 0, ""));
+        } else if item.attempts < context.confirmed_max_attempts {
+            retry.push(item);
+        } else {
+            outcomes.push(downlink_event(&item, pb::DownlinkOutcome::Nack, 0, ""));
+        }
+    }
+    next.recent_gateways = recent_gateways(&rx_metadata, frame.received_at_unix_ns);
+    next.ack_pending = confirmed;
+
+    let dev_eui = Eui64::from_u64(session.dev_eui);
+    let max_payload = class_a_max_payload(&matched.band, &next, &tx_info, dr);
+    let mut attempt = 0;
+    let (next, planned) = loop {
+        attempt += 1;
+        let queue = context.queue.list(dev_eui).await?;
+        let mut candidate = next.clone();
+        let planned = plan(
+            &mut candidate,
+            &keys,
+            Opportunity {
+                queue: &queue,
+                commands: commands.clone(),
+                ack_of: confirmed.then_some(matched.f_cnt),
+                force: fhdr.f_ctrl.adr_ack_req,
+                max_payload,
+                lorawan_1_1: scheme,
+                now_unix_ns,
+            },
+        )?;
+        let sent_commands = planned.plan.as_ref().map_or(&[][..], |plan| &plan.commands);
+        if !sent_commands.contains(&MacCommand::DevStatusReq) {
+            candidate.dev_status_requested_at_unix_ns = session.dev_status_requested_at_unix_ns;
+        }
+        let member = planned
+            .plan
+            .as_ref()
+            .and_then(|plan| plan.item.as_ref())
+            .map(|queued| queued.member.as_slice());
+        match context
+            .sessions
+            .compare_and_set_sending(&matched.stored, &candidate, member)
+            .await?
+        {
+            Stored::Yes => break (candidate, planned),
+            Stored::ItemGone if attempt < 3 => continue,
+            Stored::ItemGone | Stored::Conflict => return Ok("conflict"),
+        }
+    };
+    context.metrics.latency("checked", started.elapsed());
+
+    if !port_zero {
+        let uplink = pb::ApplicationUplink {
+            dev_eui: session.dev_eui,
+            join_eui: session.join_eui,
+            dev_addr: dev_addr.to_u32(),
+            mac_version: session.mac_version,
+            f_cnt: matched.f_cnt,
+            f_port: mac_payload.f_port().map(u32::from),
+            frm_payload: Bytes::copy_from_slice(mac_payload.frm_payload()),
+            confirmed,
+            adr: fhdr.f_ctrl.adr,
+            dr: u32::from(dr),
+            tx_info: Some(tx_info),
+            rx_metadata: rx_metadata.clone(),
+            received_at_unix_ns: frame.received_at_unix_ns,
+            band: session.band.clone(),
+            dev_status: next.dev_status.filter(|_| dev_status.is_some()),
+        };
+        context
+            .bus
+            .publish(&context.bus.subjects().as_up(), &uplink)
+            .await?;
+        context.metrics.latency("published", started.elapsed());
     }
 
-    let uplink = pb::ApplicationUplink {
-        dev_eui: session.dev_eui,
-        join_eui: session.join_eui,
-        dev_addr: dev_addr.to_u32(),
-        mac_version: session.mac_version,
-        f_cnt: matched.f_cnt,
-        f_port: mac_payload.f_port().map(u32::from),
-        frm_payload: Bytes::copy_from_slice(mac_payload.frm_payload()),
-        confirmed,
-        adr: fhdr.f_ctrl.adr,
-        dr: u32::from(dr),
-        tx_info: Some(tx_info),
-        rx_metadata: rx_metadata.clone(),
-        received_at_unix_ns: frame.received_at_unix_ns,
-        band: session.band.clone(),
-        dev_status: next.dev_status.filter(|_| dev_status.is_some()),
-    };
-    context
-        .bus
-        .publish(&context.bus.subjects().as_up(), &uplink)
-        .await?;
-
-    if let Some((phy_payload, kind)) = downlink {
+    if let Some(plan) = planned.plan {
         let class_a = ClassA {
             band: &matched.band,
             session: &next,
@@ -246,10 +300,68 @@ pub(crate) async fn handle<R: DeviceRegistry>(
             uplink_dr: dr,
             rx_metadata: &rx_metadata,
         };
-        send_class_a(context, class_a, phy_payload, kind).await?;
+        let frames = class_a_frames(context, class_a, plan.phy_payload)?;
+        send(
+            context,
+            Outgoing {
+                dev_eui,
+                frames,
+                item: plan.item.map(|queued| queued.item),
+                class_c: false,
+                kind: plan.kind,
+            },
+        )
+        .await?;
     }
+    for event in &outcomes {
+        publish_event(context, event).await?;
+    }
+    settle(context, dev_eui, &planned.expired, planned.stale).await?;
+    invalidate(context, dev_eui, retry).await?;
     debug!(gateways = rx_metadata.len(), "uplink accepted");
     Ok("ok")
+}
+
+/// The gateways of an uplink for later class C downlinks, best first.
+fn recent_gateways(
+    rx_metadata: &[pb::UplinkRxMetadata],
+    received_at_unix_ns: i64,
+) -> Vec<pb::RecentGateway> {
+    rx_metadata
+        .iter()
+        .take(MAX_GATEWAYS)
+        .map(|rx| pb::RecentGateway {
+            gateway_eui: rx.gateway_eui,
+            snr_db: rx.snr_db,
+            rssi_dbm: rx.rssi_dbm as f32,
+            board: rx.board,
+            antenna: rx.antenna,
+            received_at_unix_ns,
+        })
+        .collect()
+}
+
+/// The largest FRMPayload plus FOpts that both class A windows carry.
+fn class_a_max_payload(
+    band: &Band,
+    session: &pb::DeviceSession,
+    tx_info: &pb::UplinkTxInfo,
+    uplink_dr: u8,
+) -> usize {
+    let n = |dr: u8| {
+        band.max_payload(dr, DwellTime::NoLimit, false)
+            .map_or(0, |max| usize::from(max.n))
+    };
+    let rx2 = n(u8::try_from(session.rx2_dr).unwrap_or(0));
+    let rx1 = band
+        .rx1_params(
+            tx_info.frequency_hz,
+            uplink_dr,
+            u8::try_from(session.rx1_dr_offset).unwrap_or(0),
+            DwellTime::NoLimit,
+        )
+        .map_or(rx2, |rx1| n(rx1.data_rate));
+    rx1.min(rx2)
 }
 
 /// Answers a retransmission of the last accepted uplink: a confirmed one is acknowledged
@@ -265,15 +377,17 @@ async fn answer_retransmission<R>(
     }
     let session = &matched.stored.session;
     let keys = matched.stored.keys()?;
-    let nwk_s_enc_key = CipherKey::new(&keys.nwk_s_enc_key);
-    let phy_payload = ack_frame(AckParams {
+    let phy_payload = build(DataDown {
         dev_addr: DevAddr::from_u32(session.dev_addr),
-        n_f_cnt_down: session.n_f_cnt_down,
-        conf_f_cnt: Some(matched.f_cnt),
+        f_cnt: session.n_f_cnt_down,
+        ack_of: Some(matched.f_cnt),
+        confirmed: false,
+        f_pending: false,
         f_opts: &[],
+        payload: DownPayload::None,
         s_nwk_s_int_key: &MicKey::new(&keys.s_nwk_s_int_key),
-        lorawan_1_1: is_1_1(session.mac_version())
-            .then_some((&nwk_s_enc_key, context.f_opts_scheme)),
+        nwk_s_enc_key: &CipherKey::new(&keys.nwk_s_enc_key),
+        lorawan_1_1: is_1_1(session.mac_version()).then_some(context.f_opts_scheme),
     })?;
     let mut next = session.clone();
     next.n_f_cnt_down = session.n_f_cnt_down.wrapping_add(1);
@@ -288,7 +402,18 @@ async fn answer_retransmission<R>(
         session: &next,
         ..class_a
     };
-    send_class_a(context, class_a, phy_payload, "ack").await?;
+    let frames = class_a_frames(context, class_a, phy_payload)?;
+    send(
+        context,
+        Outgoing {
+            dev_eui: Eui64::from_u64(session.dev_eui),
+            frames,
+            item: None,
+            class_c: false,
+            kind: "ack",
+        },
+    )
+    .await?;
     Ok("retransmission")
 }
 
@@ -325,9 +450,15 @@ fn mic_matches(
         return Ok(false);
     };
     let b1 = B1Fields {
-        // FIXME(#5): the counter of the acknowledged confirmed downlink is not tracked yet;
-        // the network server sends no confirmed downlinks, so an ACK here answers none of ours.
-        conf_f_cnt: ack.then_some(stored.session.a_f_cnt_down.saturating_sub(1)),
+        // LoRaWAN 1.1 §4.4: an ACK carries the counter of the confirmed downlink it answers.
+        conf_f_cnt: ack.then(|| {
+            stored
+                .session
+                .pending_confirmed
+                .as_ref()
+                .and_then(|pending| pending.item.as_ref())
+                .map_or(0, |item| item.f_cnt_down)
+        }),
         tx_dr,
         tx_ch: u8::try_from(tx_ch).unwrap_or(u8::MAX),
     };
@@ -406,14 +537,13 @@ struct ClassA<'a> {
     rx_metadata: &'a [pb::UplinkRxMetadata],
 }
 
-/// Sends a network downlink (`kind` for the metric) in RX1 and RX2 of the uplink through the
-/// best gateway.
-async fn send_class_a<R>(
+/// Builds the class A frames of a downlink: RX1 and RX2 of the uplink through each gateway
+/// that heard it with a `tmst`, best first.
+fn class_a_frames<R>(
     context: &Context<R>,
     class_a: ClassA<'_>,
     phy_payload: Vec<u8>,
-    kind: &'static str,
-) -> Result<()> {
+) -> Result<Vec<pb::DownlinkFrame>> {
     let ClassA {
         band,
         session,
@@ -421,10 +551,6 @@ async fn send_class_a<R>(
         uplink_dr,
         rx_metadata,
     } = class_a;
-    let Some(gateway) = best_gateway(rx_metadata) else {
-        debug!("no gateway with a tmst for the ack");
-        return Ok(());
-    };
     let rx1_delay = Duration::from_secs(u64::from(session.rx1_delay_s.max(1)));
     let rx1_dr_offset = u8::try_from(session.rx1_dr_offset).unwrap_or(0);
     let mut windows = Vec::with_capacity(2);
@@ -457,20 +583,22 @@ async fn send_class_a<R>(
         slot: pb::DownlinkSlot::Rx2,
     });
     let phy_payload = Bytes::from(phy_payload);
-    let downlink = pb::DownlinkFrame {
-        downlink_id: context.downlink_id(),
-        gateway_eui: gateway.gateway_eui,
-        items: class_a_items(band, gateway, &phy_payload, &windows)?,
-    };
-    context
-        .bus
-        .publish(
-            &context.bus.subjects().gw_down(gateway.gateway_eui),
-            &downlink,
-        )
-        .await?;
-    context.metrics.downlink(kind);
-    Ok(())
+    let frames = rx_metadata
+        .iter()
+        .filter(|rx| rx.tmst.is_some())
+        .take(MAX_GATEWAYS)
+        .map(|gateway| {
+            Ok(pb::DownlinkFrame {
+                downlink_id: context.downlink_id(),
+                gateway_eui: gateway.gateway_eui,
+                items: class_a_items(band, gateway, &phy_payload, &windows)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if frames.is_empty() {
+        debug!("no gateway with a tmst for the downlink");
+    }
+    Ok(frames)
 }
 
 #[cfg(test)]
