@@ -58,6 +58,8 @@ pub(crate) const UPLINK_RESULTS: &[&str] = &[
     "join_unknown_device",
     "join_refused",
     "join_server_unavailable",
+    "rejoin_other_network",
+    "rejoin_no_session",
     "error",
 ];
 

@@ -3,10 +3,13 @@
 //! application server on `as.session`, and schedule the join-accept in RX1 and RX2 through
 //! the gateway with the best SNR (LoRaWAN 1.0.4 §6.2, RP002-1.0.4 JOIN_ACCEPT_DELAY1/2).
 //!
-//! Rejoin-requests are not handled yet.
+//! LoRaWAN 1.1 rejoin-requests take the same path: type 1 goes to the join server as it is
+//! (only the join server holds the JSIntKey of its MIC); types 0 and 2 are checked here first,
+//! since their MIC uses the session's SNwkSIntKey and their RJcount0 must grow (1.1 §6.2.4).
 
 use bytes::Bytes;
-use lorawan_codec::{DevAddr, DwellTime, JoinRequest};
+use lorawan_codec::{DevAddr, DwellTime, Eui64, JoinRequest, RejoinRequest};
+use lorawan_crypto::{MicKey, verify_rejoin_request_mic};
 use lorawan_region::{Band, RxWindow};
 use tern_proto::internal::v1 as pb;
 use tokio::time::Instant;
@@ -25,14 +28,108 @@ pub(crate) async fn handle<R: DeviceRegistry>(
     dedup_key: &str,
     started: Instant,
 ) -> Result<&'static str> {
+    let join = Join {
+        dev_eui: join_request.dev_eui,
+        join_eui: Some(join_request.join_eui),
+    };
+    handle_join(context, frame, join, dedup_key, started).await
+}
+
+/// Handles a rejoin-request this replica owns; returns the `result` label.
+pub(crate) async fn handle_rejoin<R: DeviceRegistry>(
+    context: &Context<R>,
+    frame: &pb::UplinkFrame,
+    rejoin: &RejoinRequest,
+    dedup_key: &str,
+    started: Instant,
+) -> Result<&'static str> {
+    let (net_id, dev_eui, rj_count0) = match *rejoin {
+        RejoinRequest::Type1 {
+            join_eui, dev_eui, ..
+        } => {
+            let join = Join {
+                dev_eui,
+                join_eui: Some(join_eui),
+            };
+            return handle_join(context, frame, join, dedup_key, started).await;
+        }
+        RejoinRequest::Type0 {
+            net_id,
+            dev_eui,
+            rj_count0,
+        }
+        | RejoinRequest::Type2 {
+            net_id,
+            dev_eui,
+            rj_count0,
+        } => (net_id, dev_eui, rj_count0),
+    };
+    tracing::Span::current().record("dev_eui", tracing::field::display(dev_eui));
+    if net_id != context.net_id {
+        return Ok("rejoin_other_network");
+    }
+    let Some(stored) = context.sessions.session(dev_eui).await? else {
+        return Ok("rejoin_no_session");
+    };
+    let Some((msg, mic)) = frame
+        .phy_payload
+        .len()
+        .checked_sub(4)
+        .map(|at| frame.phy_payload.split_at(at))
+    else {
+        return Ok("malformed");
+    };
+    let Ok(mic) = <&[u8; 4]>::try_from(mic) else {
+        return Ok("malformed");
+    };
+    let keys = stored.keys()?;
+    if verify_rejoin_request_mic(&MicKey::new(&keys.s_nwk_s_int_key), msg, mic).is_err() {
+        return Ok("invalid_mic");
+    }
+    if stored
+        .session
+        .rj_count0
+        .is_some_and(|last| u32::from(rj_count0) <= last)
+    {
+        return Ok("replay");
+    }
+    let mut next = stored.session.clone();
+    next.rj_count0 = Some(u32::from(rj_count0));
+    if !context.sessions.compare_and_set(&stored, &next).await? {
+        return Ok("conflict");
+    }
+    let join = Join {
+        dev_eui,
+        join_eui: None,
+    };
+    handle_join(context, frame, join, dedup_key, started).await
+}
+
+/// Who asks to join: the DevEUI, and the JoinEUI when the frame names one.
+#[derive(Debug, Clone, Copy)]
+struct Join {
+    dev_eui: Eui64,
+    join_eui: Option<Eui64>,
+}
+
+/// Asks the join server for a new session of `join.dev_eui`, stores it as pending and
+/// schedules the join-accept.
+async fn handle_join<R: DeviceRegistry>(
+    context: &Context<R>,
+    frame: &pb::UplinkFrame,
+    join: Join,
+    dedup_key: &str,
+    started: Instant,
+) -> Result<&'static str> {
     let span = tracing::Span::current();
-    span.record("dev_eui", tracing::field::display(join_request.dev_eui));
-    span.record("join_eui", tracing::field::display(join_request.join_eui));
-    let Some(device) = context.registry.device(join_request.dev_eui).await? else {
+    span.record("dev_eui", tracing::field::display(join.dev_eui));
+    let Some(device) = context.registry.device(join.dev_eui).await? else {
         return Ok("join_unknown_device");
     };
     match device.activation {
-        Activation::Otaa { join_eui } if join_eui == join_request.join_eui => {}
+        Activation::Otaa { join_eui } if join.join_eui.is_none_or(|named| named == join_eui) => {
+            span.record("join_eui", tracing::field::display(join_eui));
+        }
         _ => return Ok("join_unknown_device"),
     }
     let band = Band::by_name(&device.band)?;

@@ -201,7 +201,10 @@ async fn classify<R: DeviceRegistry>(
     let m_type = phy_payload.mhdr.m_type;
     if !matches!(
         m_type,
-        MType::UnconfirmedDataUp | MType::ConfirmedDataUp | MType::JoinRequest
+        MType::UnconfirmedDataUp
+            | MType::ConfirmedDataUp
+            | MType::JoinRequest
+            | MType::RejoinRequest
     ) {
         return Ok("unsupported");
     }
@@ -217,6 +220,9 @@ async fn classify<R: DeviceRegistry>(
         }
         Payload::JoinRequest(join_request) => {
             otaa::handle(context, frame, join_request, &key, started).await
+        }
+        Payload::RejoinRequest(rejoin) => {
+            otaa::handle_rejoin(context, frame, rejoin, &key, started).await
         }
         _ => Ok("unsupported"),
     }

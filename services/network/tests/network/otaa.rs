@@ -356,3 +356,70 @@ async fn refuses_joins_of_unknown_devices_without_a_downlink() {
     join_server.stop().await;
     env.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn answers_a_rejoin_type_0_checked_with_the_session_key_once_per_rj_count0() {
+    let env = TestEnv::start().await.unwrap();
+    let join_server = JoinServer::start(&env).await;
+    let device = TestDevice::new(MacVersion::V1_1, 0x24);
+    join_server
+        .store
+        .set_device(&device.root_keys())
+        .await
+        .unwrap();
+    env.registry
+        .set_device(&network_device(&device))
+        .await
+        .unwrap();
+    let mut down = env.subscribe_down(GATEWAY).await.unwrap();
+    let mut sessions = env.subscribe_as_session().await.unwrap();
+    let reception = [Reception {
+        gateway_eui: GATEWAY,
+        snr_db: 3.0,
+        tmst: 10,
+    }];
+    let first = join(&env, &device, &mut down, 1).await;
+    next(&mut sessions).await.unwrap();
+    let first = SimDevice {
+        lorawan_1_1: true,
+        ..first
+    };
+    env.publish_uplink(&uplink_frame(first.data_up(0, false, b"r"), &reception))
+        .await
+        .unwrap();
+    env.wait_uplinks("ok", 1).await.unwrap();
+
+    let rejoin = lorawan_codec::RejoinRequest::Type0 {
+        net_id: NetId::from_u32(0x13).unwrap(),
+        dev_eui: device.dev_eui,
+        rj_count0: 0,
+    };
+    // Signed with another key: refused without asking the join server.
+    let forged = device.rejoin_request(rejoin, &lorawan_codec::Aes128Key::from_bytes([1; 16]));
+    env.publish_uplink(&uplink_frame(forged, &reception))
+        .await
+        .unwrap();
+    env.wait_uplinks("invalid_mic", 1).await.unwrap();
+
+    let frame = device.rejoin_request(rejoin, &first.s_nwk_s_int_key);
+    env.publish_uplink(&uplink_frame(frame.clone(), &reception))
+        .await
+        .unwrap();
+    let event = next(&mut sessions).await.unwrap();
+    assert_eq!(event.dev_eui, device.dev_eui.to_u64());
+    assert_ne!(event.dev_addr, first.dev_addr.to_u32());
+    let downlink = next(&mut down).await.unwrap();
+    let opened = device
+        .open_join_accept(&downlink.items[0].phy_payload, JoinReqType::RejoinType0, 0)
+        .unwrap();
+    assert_eq!(opened.body.dev_addr.to_u32(), event.dev_addr);
+
+    // The same RJcount0 again is a replay (a fresh frame, past the dedup list's lifetime).
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    env.publish_uplink(&uplink_frame(frame, &reception))
+        .await
+        .unwrap();
+    env.wait_uplinks("replay", 1).await.unwrap();
+    join_server.stop().await;
+    env.stop().await.unwrap();
+}
