@@ -78,6 +78,9 @@ pub struct NetworkDevice {
     pub rx2_frequency_hz: Option<u32>,
     /// Whether the network runs ADR for the device.
     pub adr: bool,
+    /// Accept frame counters that start again from 0 (ABP devices that lose their counters
+    /// on reset). Weakens replay protection; meant for devices that cannot do better.
+    pub relax_f_cnt: bool,
     /// OTAA or ABP.
     pub activation: Activation,
 }

@@ -458,6 +458,7 @@ pub fn abp_device(dev_eui: Eui64, dev_addr: DevAddr, nwk_s_key: Aes128Key) -> cr
         rx2_dr: None,
         rx2_frequency_hz: None,
         adr: true,
+        relax_f_cnt: false,
         activation: crate::Activation::Abp {
             dev_addr,
             keys: crate::NetworkSessionKeys::from_nwk_s_key(nwk_s_key),

@@ -87,23 +87,36 @@ pub(crate) async fn handle<R: DeviceRegistry>(
             continue;
         };
         let full = reconstruct_f_cnt(stored.session.f_cnt_up, fhdr.f_cnt, MAX_FCNT_GAP);
-        let Some(f_cnt) = full.f_cnt() else {
-            continue;
+        let mic_at = |f_cnt| {
+            mic_matches(
+                &stored,
+                &band,
+                &tx_info,
+                fhdr.f_ctrl.ack,
+                dev_addr,
+                f_cnt,
+                msg,
+                mic,
+            )
         };
-        if mic_matches(
-            &stored,
-            &band,
-            &tx_info,
-            fhdr.f_ctrl.ack,
-            dev_addr,
-            f_cnt,
-            msg,
-            mic,
-        )? {
+        if let Some(f_cnt) = full.f_cnt()
+            && mic_at(f_cnt)?
+        {
             matched = Some(Matched {
                 stored,
                 full,
                 f_cnt,
+                band,
+            });
+            break;
+        }
+        // A device allowed to reset its counters may have started again from 0.
+        let restarted = u32::from(fhdr.f_cnt);
+        if stored.session.relax_f_cnt && full.f_cnt() != Some(restarted) && mic_at(restarted)? {
+            matched = Some(Matched {
+                stored,
+                full: FullFCnt::First { f_cnt: restarted },
+                f_cnt: restarted,
                 band,
             });
             break;
@@ -119,9 +132,13 @@ pub(crate) async fn handle<R: DeviceRegistry>(
             .session
             .f_cnt_up_at_unix_ns
             .is_some_and(|at| now_unix_ns.saturating_sub(at) <= RETRANSMISSION_WINDOW_NS);
+    let relaxed = matched.stored.session.relax_f_cnt;
     match matched.full {
         FullFCnt::First { .. } | FullFCnt::Advanced { .. } => {}
         FullFCnt::Repeated { .. } if retransmission => {}
+        FullFCnt::Repeated { .. } | FullFCnt::Behind { .. } if relaxed => {
+            debug!("frame counter went back on a relaxed-counter device: accepted as a reset");
+        }
         FullFCnt::Repeated { .. } | FullFCnt::Behind { .. } => return Ok("replay"),
         FullFCnt::GapTooLarge { .. } | FullFCnt::Exhausted => return Ok("f_cnt_gap"),
     }
@@ -519,6 +536,7 @@ fn abp_session(device: &NetworkDevice) -> Option<pb::DeviceSession> {
         rx2_dr: u32::from(device.rx2_dr.unwrap_or(rx2.data_rate)),
         rx2_frequency_hz: device.rx2_frequency_hz.unwrap_or(rx2.frequency_hz),
         adr: device.adr,
+        relax_f_cnt: device.relax_f_cnt,
         adr_history: Vec::new(),
         created_at_unix_ns: crate::context::now_unix_ns(),
         dev_status_requested_at_unix_ns: None,

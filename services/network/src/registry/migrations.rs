@@ -5,10 +5,11 @@
 use tern_postgres::Migration;
 
 /// Every migration of the network schema, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "devices",
-    sql: "
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "devices",
+        sql: "
 CREATE TABLE devices (
     -- EUI-64s and DevAddrs in their big-endian (display) byte order.
     dev_eui bytea PRIMARY KEY CHECK (octet_length(dev_eui) = 8),
@@ -37,4 +38,12 @@ CREATE INDEX devices_dev_addr ON devices (dev_addr) WHERE dev_addr IS NOT NULL;
 COMMENT ON TABLE devices IS
     'Network server: per-device MAC settings and ABP personalisation';
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "relax_f_cnt",
+        sql: "
+ALTER TABLE devices ADD COLUMN relax_f_cnt boolean NOT NULL DEFAULT false;
+",
+    },
+];

@@ -21,7 +21,8 @@ pub struct PgDeviceRegistry {
 }
 
 const COLUMNS: &str = "dev_eui, band, mac_version, class, rx1_delay_s, rx1_dr_offset, rx2_dr, \
-     rx2_frequency_hz, adr, join_eui, dev_addr, f_nwk_s_int_key, s_nwk_s_int_key, nwk_s_enc_key";
+     rx2_frequency_hz, adr, join_eui, dev_addr, f_nwk_s_int_key, s_nwk_s_int_key, nwk_s_enc_key, \
+     relax_f_cnt";
 
 impl PgDeviceRegistry {
     /// Creates the registry over `pool` in `schema`.
@@ -124,6 +125,7 @@ fn from_row(row: &Row) -> Result<NetworkDevice> {
             .transpose()
             .map_err(|_| corrupt("rx2_frequency_hz out of range"))?,
         adr: row.get("adr"),
+        relax_f_cnt: row.get("relax_f_cnt"),
         activation,
     })
 }
@@ -142,11 +144,12 @@ impl DeviceRegistry for PgDeviceRegistry {
             keys.as_ref().map(|keys| pick(keys).to_bytes().to_vec())
         };
         let sql = format!(
-            "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (dev_eui) DO UPDATE SET band = $2, mac_version = $3, class = $4,
                  rx1_delay_s = $5, rx1_dr_offset = $6, rx2_dr = $7, rx2_frequency_hz = $8,
                  adr = $9, join_eui = $10, dev_addr = $11, f_nwk_s_int_key = $12,
-                 s_nwk_s_int_key = $13, nwk_s_enc_key = $14, updated_at = now()",
+                 s_nwk_s_int_key = $13, nwk_s_enc_key = $14, relax_f_cnt = $15,
+                 updated_at = now()",
             self.schema.table("devices")
         );
         client
@@ -167,6 +170,7 @@ impl DeviceRegistry for PgDeviceRegistry {
                     &key_bytes(|keys| keys.f_nwk_s_int_key),
                     &key_bytes(|keys| keys.s_nwk_s_int_key),
                     &key_bytes(|keys| keys.nwk_s_enc_key),
+                    &device.relax_f_cnt,
                 ],
             )
             .await

@@ -90,6 +90,7 @@ fn network_device(device: &TestDevice) -> NetworkDevice {
         rx2_dr: None,
         rx2_frequency_hz: None,
         adr: true,
+        relax_f_cnt: false,
         activation: Activation::Otaa {
             join_eui: device.join_eui,
         },

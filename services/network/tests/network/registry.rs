@@ -23,6 +23,7 @@ async fn stores_reads_finds_by_dev_addr_and_deletes_devices() {
         rx2_dr: Some(3),
         rx2_frequency_hz: Some(869_525_000),
         adr: false,
+        relax_f_cnt: false,
         activation: Activation::Abp {
             dev_addr,
             keys: NetworkSessionKeys {

@@ -491,3 +491,54 @@ async fn acknowledges_a_retransmitted_confirmed_uplink_again_without_forwarding_
     assert!(stays_quiet(&mut down, Duration::from_millis(100)).await);
     env.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_relaxed_counter_device_may_start_again_from_zero_and_others_may_not() {
+    let env = TestEnv::start().await.unwrap();
+    let (strict_eui, strict) = abp(&env, 30).await;
+    let (relaxed_eui, relaxed) = abp(&env, 31).await;
+    let mut registered = env.registry.device(relaxed_eui).await.unwrap().unwrap();
+    registered.relax_f_cnt = true;
+    env.registry.set_device(&registered).await.unwrap();
+    assert!(
+        !env.registry
+            .device(strict_eui)
+            .await
+            .unwrap()
+            .unwrap()
+            .relax_f_cnt
+    );
+    let mut as_up = env.subscribe_as_up().await.unwrap();
+    for device in [&strict, &relaxed] {
+        env.publish_uplink(&uplink_frame(
+            device.data_up(65_000, false, b"a"),
+            &[reception(GATEWAY, 1.0)],
+        ))
+        .await
+        .unwrap();
+        assert_eq!(next(&mut as_up).await.unwrap().f_cnt, 65_000);
+    }
+    // Both devices reset and count from 0 again.
+    env.publish_uplink(&uplink_frame(
+        strict.data_up(0, false, b"b"),
+        &[reception(GATEWAY, 1.0)],
+    ))
+    .await
+    .unwrap();
+    env.wait_uplinks("invalid_mic", 1).await.unwrap();
+    for f_cnt in [0, 1] {
+        env.publish_uplink(&uplink_frame(
+            relaxed.data_up(f_cnt, false, b"c"),
+            &[reception(GATEWAY, 1.0)],
+        ))
+        .await
+        .unwrap();
+        let uplink = next(&mut as_up).await.unwrap();
+        assert_eq!(
+            (uplink.dev_eui, uplink.f_cnt),
+            (relaxed_eui.to_u64(), f_cnt)
+        );
+    }
+    assert!(stays_quiet(&mut as_up, QUIET).await);
+    env.stop().await.unwrap();
+}
