@@ -197,7 +197,12 @@ fn cf_list_channels_stop_at_a_channel_outside_the_cf_list_data_rates() {
     band.add_channel(Channel::new(867_300_000, 0, 4)).unwrap();
     band.add_channel(Channel::new(867_500_000, 0, 5)).unwrap();
     assert_eq!(band.cf_list_channels(), vec![3]);
-    assert!(Band::by_name("us915_1").unwrap().cf_list_channels().is_empty());
+    assert!(
+        Band::by_name("us915_1")
+            .unwrap()
+            .cf_list_channels()
+            .is_empty()
+    );
 }
 
 #[test]

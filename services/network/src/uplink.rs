@@ -10,7 +10,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use lorawan_codec::{DevAddr, DwellTime, MType, MacCommand, MacPayload, encode_mac_commands};
+use lorawan_codec::{
+    DevAddr, Direction, DwellTime, MType, MacPayload, decode_mac_commands, encode_mac_commands,
+};
 use lorawan_crypto::{
     B1Fields, CipherKey, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey, decrypt_f_opts_in_place,
     reconstruct_f_cnt, verify_data_uplink_mic_1_0, verify_data_uplink_mic_1_1,
@@ -163,36 +165,29 @@ pub(crate) async fn handle<R: DeviceRegistry>(
             f_opts.as_mut_bytes(),
         )?;
     }
-    let mac::MacOutcome {
-        answers: mut commands,
-        dev_status,
-    } = mac::answer(
-        f_opts.as_bytes(),
-        mac::UplinkFacts {
+    let uplink_commands = decode_mac_commands(f_opts.as_bytes(), Direction::Uplink);
+    let desired =
+        mac::DesiredSettings::from_session(&matched.band, &next, context.dev_status_interval);
+    let outcome = mac::handle_uplink(
+        &mut next,
+        &matched.band,
+        &uplink_commands.commands,
+        &mac::UplinkFacts {
+            dr: uplink_dr(&matched.band, &tx_info),
             modulation: tx_info.modulation.as_ref().and_then(region_modulation),
             rx_metadata: &rx_metadata,
             received_at_unix_ns: frame.received_at_unix_ns,
+            adr: fhdr.f_ctrl.adr,
+            adr_ack_req: fhdr.f_ctrl.adr_ack_req,
         },
-    );
-    if let Some(dev_status) = dev_status {
-        next.dev_status = Some(pb::DevStatus {
-            battery: u32::from(dev_status.battery),
-            margin_db: i32::from(dev_status.margin),
-        });
-    }
-    if dev_status_due(
-        context.dev_status_interval,
-        session.dev_status_requested_at_unix_ns,
+        &desired,
         now_unix_ns,
-    ) {
-        commands.push(MacCommand::DevStatusReq);
-        next.dev_status_requested_at_unix_ns = Some(now_unix_ns);
-    }
+    );
+    let dev_status = outcome.dev_status;
+    let mut commands = outcome.commands;
     mac::fit_f_opts(&mut commands);
-    if !commands.contains(&MacCommand::DevStatusReq) {
-        next.dev_status_requested_at_unix_ns = session.dev_status_requested_at_unix_ns;
-    }
-    let downlink = if confirmed || !commands.is_empty() {
+    mac::commit_sent(&mut next, &commands, session.n_f_cnt_down, now_unix_ns);
+    let downlink = if confirmed || outcome.needs_downlink {
         let f_opts = encode_mac_commands(&commands)?;
         let phy_payload = ack_frame(AckParams {
             dev_addr,
@@ -290,14 +285,6 @@ async fn answer_retransmission<R>(
     };
     send_class_a(context, class_a, phy_payload, "ack").await?;
     Ok("retransmission")
-}
-
-/// Tells whether the device is due to be asked for its status (`network.dev_status_interval`).
-fn dev_status_due(interval: Duration, requested_at_unix_ns: Option<i64>, now_unix_ns: i64) -> bool {
-    let interval = i64::try_from(interval.as_nanos()).unwrap_or(i64::MAX);
-    interval > 0
-        && requested_at_unix_ns
-            .is_none_or(|requested_at| now_unix_ns.saturating_sub(requested_at) >= interval)
 }
 
 /// Checks the frame's MIC against one candidate session at counter `f_cnt`.
@@ -471,31 +458,4 @@ async fn send_class_a<R>(
         .await?;
     context.metrics.downlink(kind);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dev_status_due_table() {
-        let hour = Duration::from_secs(3600);
-        let hour_ns = 3_600_000_000_000_i64;
-        // (interval, last request, now, due)
-        let cases = [
-            (Duration::ZERO, None, 0, false),
-            (hour, None, 0, true),
-            (hour, Some(0), hour_ns - 1, false),
-            (hour, Some(0), hour_ns, true),
-            // A clock that went backwards does not ask again.
-            (hour, Some(hour_ns), 0, false),
-        ];
-        for (interval, requested_at, now, due) in cases {
-            assert_eq!(
-                dev_status_due(interval, requested_at, now),
-                due,
-                "{interval:?} {requested_at:?} {now}"
-            );
-        }
-    }
 }
