@@ -36,3 +36,711 @@ pub(super) fn facts(rx_metadata: &[pb::UplinkRxMetadata]) -> UplinkFacts<'_> {
         adr_ack_req: false,
     }
 }
+
+use std::time::Duration;
+
+use lorawan_codec::{
+    AdrParamSetupReqPayload, DevStatusAnsPayload, DeviceTimeAnsPayload, DlChannelAnsPayload,
+    DlChannelReqPayload, DutyCycleReqPayload, DwellTime, FOpts, LinkAdrAnsPayload,
+    LinkAdrReqPayload, LinkCheckAnsPayload, MacCommand, NewChannelAnsPayload, NewChannelReqPayload,
+    RejoinParamSetupAnsPayload, RejoinParamSetupReqPayload, RekeyConfPayload, RekeyIndPayload,
+    ResetConfPayload, ResetIndPayload, RxParamSetupAnsPayload, RxParamSetupReqPayload,
+    RxTimingSetupReqPayload, TxParamSetupReqPayload,
+};
+use lorawan_region::{Band, Channel};
+
+use super::{
+    DesiredChannel, DesiredSettings, MAX_ATTEMPTS, MacInit, MacOutcome, TxParams, commit_sent,
+    fit_f_opts, handle_uplink, init_mac_state,
+};
+
+/// The time of the first uplink of a test.
+const NOW: i64 = 1_700_000_000_000_000_000;
+/// One hour in nanoseconds.
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+/// A device as the network sees it: its session, band and what the network wants.
+struct Device {
+    session: pb::DeviceSession,
+    band: Band,
+    desired: DesiredSettings,
+    n_f_cnt_down: u32,
+    now_unix_ns: i64,
+}
+
+impl Device {
+    /// A device of `band_name` right after activation, without ADR; the network wants what
+    /// the device has.
+    fn new(band_name: &str, mac_version: pb::MacVersion) -> Self {
+        let band = Band::by_name(band_name).unwrap();
+        let rx2 = band.rx2_params();
+        let session = pb::DeviceSession {
+            band: band.name().to_owned(),
+            mac_version: mac_version as i32,
+            rx1_delay_s: 1,
+            rx2_dr: u32::from(rx2.data_rate),
+            rx2_frequency_hz: rx2.frequency_hz,
+            ..pb::DeviceSession::default()
+        };
+        let desired = DesiredSettings::from_session(&band, &session, Duration::ZERO);
+        Self {
+            session,
+            band,
+            desired,
+            n_f_cnt_down: 0,
+            now_unix_ns: NOW,
+        }
+    }
+
+    fn eu868() -> Self {
+        Self::new("eu868", pb::MacVersion::MacVersion104)
+    }
+
+    fn mac(&self) -> &pb::MacState {
+        self.session.mac.as_ref().unwrap()
+    }
+
+    /// Runs the engine on an uplink at DR5 carrying `commands`.
+    fn uplink(&mut self, commands: &[MacCommand]) -> MacOutcome {
+        let rx_metadata = [rx(0.0, None)];
+        self.uplink_with(commands, facts(&rx_metadata))
+    }
+
+    fn uplink_with(&mut self, commands: &[MacCommand], facts: UplinkFacts<'_>) -> MacOutcome {
+        handle_uplink(
+            &mut self.session,
+            &self.band,
+            commands,
+            &facts,
+            &self.desired,
+            self.now_unix_ns,
+        )
+    }
+
+    /// Records that a downlink carried `commands`.
+    fn send(&mut self, commands: &[MacCommand]) {
+        commit_sent(
+            &mut self.session,
+            commands,
+            self.n_f_cnt_down,
+            self.now_unix_ns,
+        );
+        self.n_f_cnt_down += 1;
+    }
+
+    /// An uplink whose every resulting command is sent.
+    fn exchange(&mut self, commands: &[MacCommand]) -> MacOutcome {
+        let outcome = self.uplink(commands);
+        self.send(&outcome.commands);
+        outcome
+    }
+}
+
+fn link_check_ans(margin: u8, gw_cnt: u8) -> MacCommand {
+    MacCommand::LinkCheckAns(LinkCheckAnsPayload { margin, gw_cnt })
+}
+
+#[test]
+fn answers_requests_in_order_and_reads_dev_status() {
+    let mut device = Device::eu868();
+    let rx_metadata = [rx(-2.0, Some(1_000_000_000_000_000_000))];
+    let dev_status = DevStatusAnsPayload {
+        battery: 255,
+        margin: 10,
+    };
+    let outcome = device.uplink_with(
+        &[
+            MacCommand::LinkCheckReq,
+            MacCommand::DevStatusAns(dev_status),
+            MacCommand::DeviceTimeReq,
+        ],
+        facts(&rx_metadata),
+    );
+    assert_eq!(outcome.dev_status, Some(dev_status));
+    assert_eq!(
+        device.session.dev_status,
+        Some(pb::DevStatus {
+            battery: 255,
+            margin_db: 10
+        })
+    );
+    assert_eq!(
+        outcome.commands,
+        vec![
+            link_check_ans(5, 1),
+            MacCommand::DeviceTimeAns(DeviceTimeAnsPayload {
+                gps_epoch_seconds: 1_000_000_000,
+                fractional_second: 0
+            }),
+        ]
+    );
+    assert!(outcome.needs_downlink);
+}
+
+#[test]
+fn an_uplink_without_anything_to_do_needs_no_downlink_unless_adr_ack_req() {
+    let mut device = Device::eu868();
+    let outcome = device.uplink(&[]);
+    assert_eq!(outcome, MacOutcome::default());
+    let rx_metadata = [rx(0.0, None)];
+    let outcome = device.uplink_with(
+        &[],
+        UplinkFacts {
+            adr_ack_req: true,
+            ..facts(&rx_metadata)
+        },
+    );
+    assert!(outcome.commands.is_empty());
+    assert!(
+        outcome.needs_downlink,
+        "ADRACKReq is answered by any downlink"
+    );
+}
+
+/// A change to what the network wants, the band and version it applies to, the request it
+/// leads to and the answer that acknowledges it.
+struct Case {
+    name: &'static str,
+    band: &'static str,
+    mac_version: pb::MacVersion,
+    change: fn(&mut DesiredSettings),
+    request: Option<MacCommand>,
+    ack: MacCommand,
+    check: fn(&pb::DeviceSession) -> bool,
+}
+
+fn cases() -> Vec<Case> {
+    use pb::MacVersion::{MacVersion11 as V11, MacVersion104 as V104};
+    vec![
+        Case {
+            name: "RXTimingSetupReq",
+            band: "eu868",
+            mac_version: V104,
+            change: |desired| desired.rx.rx1_delay_s = 5,
+            request: Some(MacCommand::RxTimingSetupReq(RxTimingSetupReqPayload {
+                delay: 5,
+            })),
+            ack: MacCommand::RxTimingSetupAns,
+            check: |session| session.rx1_delay_s == 5,
+        },
+        Case {
+            name: "RXParamSetupReq",
+            band: "eu868",
+            mac_version: V104,
+            change: |desired| {
+                desired.rx.rx1_dr_offset = 1;
+                desired.rx.rx2_dr = 3;
+            },
+            request: Some(MacCommand::RxParamSetupReq(RxParamSetupReqPayload {
+                rx1_dr_offset: 1,
+                rx2_data_rate: 3,
+                frequency_hz: 869_525_000,
+            })),
+            ack: MacCommand::RxParamSetupAns(RxParamSetupAnsPayload {
+                channel_ack: true,
+                rx2_data_rate_ack: true,
+                rx1_dr_offset_ack: true,
+            }),
+            check: |session| session.rx2_dr == 3 && session.rx1_dr_offset == 1,
+        },
+        Case {
+            name: "DutyCycleReq",
+            band: "eu868",
+            mac_version: V104,
+            change: |desired| desired.max_duty_cycle = 7,
+            request: Some(MacCommand::DutyCycleReq(DutyCycleReqPayload {
+                max_duty_cycle: 7,
+            })),
+            ack: MacCommand::DutyCycleAns,
+            check: |session| session.mac.as_ref().unwrap().max_duty_cycle == 7,
+        },
+        Case {
+            name: "NewChannelReq",
+            band: "eu868",
+            mac_version: V104,
+            change: |desired| {
+                desired.extra_channels = vec![DesiredChannel {
+                    index: 3,
+                    channel: Channel::new(867_100_000, 0, 5),
+                    dl_frequency_hz: None,
+                }];
+            },
+            request: Some(MacCommand::NewChannelReq(NewChannelReqPayload {
+                ch_index: 3,
+                frequency_hz: 867_100_000,
+                min_dr: 0,
+                max_dr: 5,
+            })),
+            ack: MacCommand::NewChannelAns(NewChannelAnsPayload {
+                channel_frequency_ok: true,
+                data_rate_range_ok: true,
+            }),
+            check: |session| {
+                let mac = session.mac.as_ref().unwrap();
+                mac.enabled_channels == [0, 1, 2, 3] && mac.extra_channels[0].index == 3
+            },
+        },
+        Case {
+            name: "TXParamSetupReq",
+            band: "as923",
+            mac_version: V104,
+            change: |desired| {
+                desired.tx_params = Some(TxParams {
+                    uplink_dwell_time: true,
+                    downlink_dwell_time: true,
+                    max_eirp_index: 5,
+                });
+            },
+            request: Some(MacCommand::TxParamSetupReq(TxParamSetupReqPayload {
+                downlink_dwell_time: DwellTime::Limit400Ms,
+                uplink_dwell_time: DwellTime::Limit400Ms,
+                max_eirp: 5,
+            })),
+            ack: MacCommand::TxParamSetupAns,
+            check: |session| {
+                let mac = session.mac.as_ref().unwrap();
+                mac.tx_params_set && mac.uplink_dwell_time && mac.max_eirp_index == 5
+            },
+        },
+        Case {
+            name: "TXParamSetupReq outside AS923 and AU915",
+            band: "eu868",
+            mac_version: V104,
+            change: |desired| {
+                desired.tx_params = Some(TxParams {
+                    uplink_dwell_time: true,
+                    downlink_dwell_time: true,
+                    max_eirp_index: 5,
+                });
+            },
+            request: None,
+            ack: MacCommand::TxParamSetupAns,
+            check: |session| !session.mac.as_ref().unwrap().tx_params_set,
+        },
+        Case {
+            name: "ADRParamSetupReq",
+            band: "eu868",
+            mac_version: V11,
+            change: |desired| {
+                desired.adr_param_setup = Some(AdrParamSetupReqPayload {
+                    limit_exp: 7,
+                    delay_exp: 4,
+                });
+            },
+            request: Some(MacCommand::AdrParamSetupReq(AdrParamSetupReqPayload {
+                limit_exp: 7,
+                delay_exp: 4,
+            })),
+            ack: MacCommand::AdrParamSetupAns,
+            check: |session| {
+                let mac = session.mac.as_ref().unwrap();
+                mac.adr_ack_limit_exp == 7 && mac.adr_ack_delay_exp == 4
+            },
+        },
+        Case {
+            name: "ADRParamSetupReq to a 1.0.4 device",
+            band: "eu868",
+            mac_version: V104,
+            change: |desired| {
+                desired.adr_param_setup = Some(AdrParamSetupReqPayload {
+                    limit_exp: 7,
+                    delay_exp: 4,
+                });
+            },
+            request: None,
+            ack: MacCommand::AdrParamSetupAns,
+            check: |session| session.mac.as_ref().unwrap().adr_ack_limit_exp == 6,
+        },
+        Case {
+            name: "RejoinParamSetupReq",
+            band: "eu868",
+            mac_version: V11,
+            change: |desired| {
+                desired.rejoin_param_setup = Some(RejoinParamSetupReqPayload {
+                    max_time_n: 3,
+                    max_count_n: 2,
+                });
+            },
+            request: Some(MacCommand::RejoinParamSetupReq(
+                RejoinParamSetupReqPayload {
+                    max_time_n: 3,
+                    max_count_n: 2,
+                },
+            )),
+            ack: MacCommand::RejoinParamSetupAns(RejoinParamSetupAnsPayload { time_ok: true }),
+            check: |session| {
+                let mac = session.mac.as_ref().unwrap();
+                mac.rejoin_max_time_n == 3 && mac.rejoin_max_count_n == 2
+            },
+        },
+    ]
+}
+
+#[test]
+fn issues_each_request_and_applies_it_only_once_acknowledged() {
+    for case in cases() {
+        let mut device = Device::new(case.band, case.mac_version);
+        (case.change)(&mut device.desired);
+        let outcome = device.exchange(&[]);
+        assert_eq!(
+            outcome.commands,
+            case.request.clone().into_iter().collect::<Vec<_>>(),
+            "{}",
+            case.name
+        );
+        let Some(request) = case.request else {
+            let outcome = device.uplink(&[case.ack]);
+            assert!(outcome.applied.is_empty(), "{}", case.name);
+            assert!((case.check)(&device.session), "{}", case.name);
+            continue;
+        };
+        assert!(
+            !(case.check)(&device.session),
+            "{}: applied before the answer",
+            case.name
+        );
+        assert_eq!(device.mac().pending.len(), 1, "{}", case.name);
+        let outcome = device.exchange(&[case.ack]);
+        assert_eq!(outcome.applied, vec![request.name()], "{}", case.name);
+        assert!(outcome.commands.is_empty(), "{}: {outcome:?}", case.name);
+        assert!(device.mac().pending.is_empty(), "{}", case.name);
+        assert!((case.check)(&device.session), "{}", case.name);
+        // In force: nothing more to ask.
+        assert!(device.exchange(&[]).commands.is_empty(), "{}", case.name);
+    }
+}
+
+/// A refusal of each request that carries a status.
+fn nacks() -> Vec<(&'static str, MacCommand)> {
+    vec![
+        (
+            "RXParamSetupReq",
+            MacCommand::RxParamSetupAns(RxParamSetupAnsPayload {
+                channel_ack: true,
+                rx2_data_rate_ack: false,
+                rx1_dr_offset_ack: true,
+            }),
+        ),
+        (
+            "NewChannelReq",
+            MacCommand::NewChannelAns(NewChannelAnsPayload {
+                channel_frequency_ok: false,
+                data_rate_range_ok: true,
+            }),
+        ),
+        (
+            "RejoinParamSetupReq",
+            MacCommand::RejoinParamSetupAns(RejoinParamSetupAnsPayload { time_ok: false }),
+        ),
+    ]
+}
+
+#[test]
+fn a_refused_request_changes_nothing_and_is_not_issued_again() {
+    for (name, nack) in nacks() {
+        let case = cases().into_iter().find(|case| case.name == name).unwrap();
+        let mut device = Device::new(case.band, case.mac_version);
+        (case.change)(&mut device.desired);
+        let before = device.session.clone();
+        device.exchange(&[]);
+        let outcome = device.exchange(&[nack]);
+        assert_eq!(outcome.rejected, vec![name], "{name}");
+        assert!(outcome.commands.is_empty(), "{name}: {outcome:?}");
+        assert!(!(case.check)(&device.session), "{name}");
+        assert_eq!(device.session.rx2_dr, before.rx2_dr, "{name}");
+        assert_eq!(device.mac().rejected.len(), 1, "{name}");
+        for _ in 0..5 {
+            assert!(device.exchange(&[]).commands.is_empty(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn rejoin_param_setup_without_time_ok_still_sets_the_count() {
+    let case = cases()
+        .into_iter()
+        .find(|case| case.name == "RejoinParamSetupReq")
+        .unwrap();
+    let mut device = Device::new(case.band, case.mac_version);
+    (case.change)(&mut device.desired);
+    device.exchange(&[]);
+    device.exchange(&[MacCommand::RejoinParamSetupAns(
+        RejoinParamSetupAnsPayload { time_ok: false },
+    )]);
+    assert_eq!(device.mac().rejoin_max_count_n, 2);
+    assert_eq!(device.mac().rejoin_max_time_n, 0);
+}
+
+#[test]
+fn a_repeated_rx_param_setup_ans_is_harmless() {
+    let mut device = Device::eu868();
+    device.desired.rx.rx2_dr = 3;
+    device.exchange(&[]);
+    let ack = MacCommand::RxParamSetupAns(RxParamSetupAnsPayload {
+        channel_ack: true,
+        rx2_data_rate_ack: true,
+        rx1_dr_offset_ack: true,
+    });
+    assert_eq!(device.exchange(&[ack.clone()]).applied, ["RXParamSetupReq"]);
+    // The device repeats the answer until it receives a downlink (LoRaWAN 1.0.4 §5.4); a
+    // NACK-looking repeat of an answered request changes nothing either.
+    let session = device.session.clone();
+    for repeat in [
+        ack,
+        MacCommand::RxTimingSetupAns,
+        MacCommand::DlChannelAns(DlChannelAnsPayload::default()),
+    ] {
+        let outcome = device.exchange(&[repeat]);
+        assert_eq!(outcome, MacOutcome::default());
+        assert_eq!(device.session, session);
+    }
+}
+
+#[test]
+fn an_unanswered_request_is_sent_again_then_given_up() {
+    let mut device = Device::eu868();
+    device.desired.max_duty_cycle = 3;
+    let request = MacCommand::DutyCycleReq(DutyCycleReqPayload { max_duty_cycle: 3 });
+    for attempt in 1..=MAX_ATTEMPTS {
+        let outcome = device.exchange(&[]);
+        assert_eq!(outcome.commands, vec![request.clone()], "attempt {attempt}");
+        assert_eq!(device.mac().pending[0].attempts, attempt);
+        assert_eq!(device.mac().pending[0].sent_f_cnt_down, attempt - 1);
+    }
+    let outcome = device.exchange(&[]);
+    assert_eq!(outcome.gave_up, vec!["DutyCycleReq"]);
+    assert!(outcome.commands.is_empty());
+    assert!(device.mac().pending.is_empty());
+    assert!(device.exchange(&[]).commands.is_empty());
+    // Other values are asked for again.
+    device.desired.max_duty_cycle = 4;
+    assert_eq!(
+        device.exchange(&[]).commands,
+        vec![MacCommand::DutyCycleReq(DutyCycleReqPayload {
+            max_duty_cycle: 4
+        })]
+    );
+}
+
+#[test]
+fn a_request_that_was_not_sent_is_not_in_flight() {
+    let mut device = Device::eu868();
+    device.desired.max_duty_cycle = 3;
+    assert_eq!(device.uplink(&[]).commands.len(), 1);
+    assert!(device.mac().pending.is_empty());
+    assert_eq!(device.uplink(&[]).commands.len(), 1);
+}
+
+#[test]
+fn asks_for_the_device_status_once_per_interval() {
+    let mut device = Device::eu868();
+    device.desired.dev_status_interval = Duration::from_secs(3600);
+    assert_eq!(
+        device.exchange(&[]).commands,
+        vec![MacCommand::DevStatusReq]
+    );
+    assert_eq!(device.session.dev_status_requested_at_unix_ns, Some(NOW));
+    let answer = MacCommand::DevStatusAns(DevStatusAnsPayload {
+        battery: 200,
+        margin: -3,
+    });
+    device.now_unix_ns = NOW + HOUR_NS / 2;
+    let outcome = device.exchange(&[answer]);
+    assert!(outcome.commands.is_empty());
+    assert!(device.mac().pending.is_empty());
+    device.now_unix_ns = NOW + HOUR_NS;
+    assert_eq!(
+        device.exchange(&[]).commands,
+        vec![MacCommand::DevStatusReq]
+    );
+    // An unanswered DevStatusReq is retried, then the next interval asks again.
+    for _ in 1..MAX_ATTEMPTS {
+        assert_eq!(
+            device.exchange(&[]).commands,
+            vec![MacCommand::DevStatusReq]
+        );
+    }
+    let outcome = device.exchange(&[]);
+    assert_eq!(outcome.gave_up, vec!["DevStatusReq"]);
+    assert!(outcome.commands.is_empty());
+    assert!(device.mac().rejected.is_empty());
+    device.now_unix_ns = NOW + 2 * HOUR_NS;
+    assert_eq!(
+        device.exchange(&[]).commands,
+        vec![MacCommand::DevStatusReq]
+    );
+}
+
+#[test]
+fn commands_go_out_answers_first_and_what_does_not_fit_waits() {
+    let mut device = Device::eu868();
+    device.desired.max_duty_cycle = 1;
+    device.desired.rx.rx1_delay_s = 2;
+    device.desired.dev_status_interval = Duration::from_secs(3600);
+    let rx_metadata = [rx(0.0, Some(1_000_000_000_000_000_000))];
+    let outcome = device.uplink_with(
+        &[
+            MacCommand::LinkCheckReq,
+            MacCommand::LinkCheckReq,
+            MacCommand::DeviceTimeReq,
+        ],
+        facts(&rx_metadata),
+    );
+    let time = MacCommand::DeviceTimeAns(DeviceTimeAnsPayload {
+        gps_epoch_seconds: 1_000_000_000,
+        fractional_second: 0,
+    });
+    let duty_cycle = MacCommand::DutyCycleReq(DutyCycleReqPayload { max_duty_cycle: 1 });
+    let timing = MacCommand::RxTimingSetupReq(RxTimingSetupReqPayload { delay: 2 });
+    assert_eq!(
+        outcome.commands,
+        vec![
+            link_check_ans(7, 1),
+            link_check_ans(7, 1),
+            time.clone(),
+            duty_cycle.clone(),
+            timing.clone(),
+            MacCommand::DevStatusReq,
+        ]
+    );
+    // 3 + 3 + 6 + 2 bytes; the RXTimingSetupReq (2) no longer fits, the DevStatusReq does.
+    let mut sent = outcome.commands;
+    fit_f_opts(&mut sent);
+    assert_eq!(
+        sent,
+        vec![
+            link_check_ans(7, 1),
+            link_check_ans(7, 1),
+            time,
+            duty_cycle.clone(),
+            MacCommand::DevStatusReq,
+        ]
+    );
+    let len: usize = sent.iter().map(MacCommand::encoded_len).sum();
+    assert_eq!(len, FOpts::MAX_LEN);
+    device.send(&sent);
+    // Unanswered requests go again before new ones.
+    assert_eq!(
+        device.uplink(&[]).commands,
+        vec![duty_cycle, MacCommand::DevStatusReq, timing]
+    );
+}
+
+#[test]
+fn reset_ind_of_a_lorawan_1_1_device_is_confirmed_and_resets_the_mac_state() {
+    let mut device = Device::new("eu868", pb::MacVersion::MacVersion11);
+    device.desired.max_duty_cycle = 2;
+    device.exchange(&[]);
+    device.session.rx1_delay_s = 4;
+    assert_eq!(device.mac().pending.len(), 1);
+    device.desired.max_duty_cycle = 0;
+    device.desired.rx.rx1_delay_s = 1;
+    let outcome = device.uplink(&[MacCommand::ResetInd(ResetIndPayload {
+        dev_lorawan_minor: 1,
+    })]);
+    let conf = MacCommand::ResetConf(ResetConfPayload {
+        serv_lorawan_minor: 1,
+    });
+    assert_eq!(outcome.commands, vec![conf.clone()]);
+    assert_eq!(device.session.rx1_delay_s, 1);
+    assert!(device.mac().pending.is_empty());
+    assert_eq!(device.mac().owed.len(), 1);
+    device.send(&[conf]);
+    assert!(device.mac().owed.is_empty());
+    assert!(device.mac().pending.is_empty());
+
+    // A LoRaWAN 1.0 device has no ResetInd: CID 0x01 is ignored.
+    let mut device = Device::eu868();
+    let outcome = device.uplink(&[MacCommand::ResetInd(ResetIndPayload {
+        dev_lorawan_minor: 1,
+    })]);
+    assert!(outcome.commands.is_empty());
+}
+
+#[test]
+fn rekey_ind_is_confirmed_with_the_highest_common_minor_version() {
+    // (device minor, server answer)
+    for (dev_lorawan_minor, serv_lorawan_minor) in [(1, 1), (2, 1), (0, 0)] {
+        let mut device = Device::new("eu868", pb::MacVersion::MacVersion11);
+        let outcome = device.uplink(&[MacCommand::RekeyInd(RekeyIndPayload { dev_lorawan_minor })]);
+        assert_eq!(
+            outcome.commands,
+            vec![MacCommand::RekeyConf(RekeyConfPayload {
+                serv_lorawan_minor
+            })]
+        );
+    }
+}
+
+#[test]
+fn new_channel_req_removes_an_unwanted_channel_and_dl_channel_req_moves_rx1() {
+    let mut device = Device::eu868();
+    let channel = Channel::new(867_100_000, 0, 5);
+    device.desired.extra_channels = vec![DesiredChannel {
+        index: 3,
+        channel,
+        dl_frequency_hz: Some(869_100_000),
+    }];
+    let ok = NewChannelAnsPayload {
+        channel_frequency_ok: true,
+        data_rate_range_ok: true,
+    };
+    device.exchange(&[]);
+    let outcome = device.exchange(&[MacCommand::NewChannelAns(ok)]);
+    // Once the channel exists, its RX1 frequency moves.
+    assert_eq!(
+        outcome.commands,
+        vec![MacCommand::DlChannelReq(DlChannelReqPayload {
+            ch_index: 3,
+            frequency_hz: 869_100_000,
+        })]
+    );
+    device.exchange(&[MacCommand::DlChannelAns(DlChannelAnsPayload {
+        channel_frequency_ok: true,
+        uplink_frequency_exists: true,
+    })]);
+    assert_eq!(device.mac().extra_channels[0].dl_frequency_hz, 869_100_000);
+
+    device.desired.extra_channels.clear();
+    assert_eq!(
+        device.exchange(&[]).commands,
+        vec![MacCommand::NewChannelReq(NewChannelReqPayload {
+            ch_index: 3,
+            ..NewChannelReqPayload::default()
+        })]
+    );
+    device.exchange(&[MacCommand::NewChannelAns(ok)]);
+    assert!(device.mac().extra_channels.is_empty());
+    assert_eq!(device.mac().enabled_channels, [0, 1, 2]);
+}
+
+#[test]
+fn init_mac_state_table() {
+    let mut eu868 = Band::by_name("eu868").unwrap();
+    eu868.add_channel(Channel::new(867_100_000, 0, 5)).unwrap();
+    eu868.add_channel(Channel::new(867_300_000, 0, 5)).unwrap();
+    let us915 = Band::by_name("us915_1").unwrap();
+    let sub_band_2: Vec<u32> = (8..16).chain([65]).collect();
+    // (band, CFList, data rate, enabled channels, extra channels, data rate)
+    let cases = [
+        (&eu868, true, Some(5), vec![0, 1, 2, 3, 4], 2, 5),
+        (&eu868, false, Some(3), vec![0, 1, 2], 0, 3),
+        (&eu868, false, Some(15), vec![0, 1, 2], 0, 0),
+        (&us915, true, Some(3), sub_band_2, 0, 3),
+        (&us915, false, None, (0..72).collect(), 0, 0),
+    ];
+    for (band, cf_list, data_rate, enabled, n_extra, dr) in cases {
+        let mut session = pb::DeviceSession::default();
+        init_mac_state(&mut session, band, MacInit { data_rate, cf_list });
+        let mac = session.mac.clone().unwrap();
+        let name = band.name();
+        assert!(mac.initialised, "{name}");
+        assert_eq!(mac.enabled_channels, enabled, "{name} {cf_list}");
+        assert_eq!(mac.extra_channels.len(), n_extra, "{name} {cf_list}");
+        assert_eq!(mac.data_rate, dr, "{name} {data_rate:?}");
+        assert_eq!((mac.tx_power_index, mac.nb_trans), (0, 1));
+        // Idempotent.
+        init_mac_state(&mut session, band, MacInit::default());
+        assert_eq!(session.mac, Some(mac));
+    }
+}
