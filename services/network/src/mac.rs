@@ -91,8 +91,15 @@ pub(crate) struct MacOutcome {
 /// uplink MAC commands from FOpts or a port-0 payload), answers its requests, re-sends
 /// unanswered requests and issues the ones `desired` calls for.
 ///
-/// The caller appends the uplink's ADR history entry before calling. Requests in the
-/// outcome become in flight only through `commit_sent`.
+/// The caller appends the uplink's ADR history entry before calling (ADR counts the
+/// entries sent at the current TX power and NbTrans, so an applied LinkADRReq keeps only
+/// the newest). A session without MAC state is initialised as after an activation without
+/// CFList. Requests in the outcome become in flight only through `commit_sent`; answers a
+/// device must get (ResetConf, RekeyConf) are also kept in `MacState.owed` until sent.
+///
+/// Known limit: a device repeats RXParamSetupAns, RXTimingSetupAns and DlChannelAns until it
+/// receives a downlink; a repeat that arrives while a newer request of the same kind is in
+/// flight is taken as that request's answer.
 pub(crate) fn handle_uplink(
     session: &mut pb::DeviceSession,
     band: &Band,

@@ -157,18 +157,34 @@ pub(super) fn link_adr_reqs(
     let Ok(masks) = band.link_adr_masks(&wanted) else {
         return Vec::new();
     };
+    // A device that runs its own data rate keeps it and its power where it can say so.
+    let keep = target == device && !context.facts.adr && knows_keep(session);
+    let (data_rate, tx_power) = if keep {
+        (KEEP, KEEP)
+    } else {
+        (target.data_rate, target.tx_power_index)
+    };
     let block = masks
         .into_iter()
         .map(|mask| {
             MacCommand::LinkAdrReq(LinkAdrReqPayload {
-                data_rate: target.data_rate,
-                tx_power: target.tx_power_index,
+                data_rate,
+                tx_power,
                 nb_trans: target.nb_trans,
                 ..mask
             })
         })
         .collect();
     unless_rejected(session, block)
+}
+
+/// Tells whether the session's LoRaWAN version lets DataRate and TXPower 0xF mean "keep"
+/// (LoRaWAN 1.0.4 and 1.1 §5.3); earlier devices would refuse the value.
+fn knows_keep(session: &pb::DeviceSession) -> bool {
+    matches!(
+        session.mac_version(),
+        pb::MacVersion::MacVersion104 | pb::MacVersion::MacVersion11
+    )
 }
 
 /// Returns the channel indexes the device knows: every channel of a fixed plan; the default

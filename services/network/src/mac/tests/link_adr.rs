@@ -217,3 +217,40 @@ fn an_unanswered_link_adr_block_is_sent_again_whole() {
             .all(|pending| pending.attempts == 2)
     );
 }
+
+#[test]
+fn a_channel_mask_for_a_device_without_adr_keeps_its_data_rate_and_power() {
+    let rx_metadata = [rx(3.0, None)];
+    // (version, ADR bit, DataRate and TXPower sent)
+    let cases = [
+        (pb::MacVersion::MacVersion104, false, (0x0f, 0x0f)),
+        (pb::MacVersion::MacVersion11, false, (0x0f, 0x0f)),
+        (pb::MacVersion::MacVersion104, true, (3, 0)),
+        (pb::MacVersion::MacVersion103, false, (3, 0)),
+    ];
+    for (mac_version, adr, (data_rate, tx_power)) in cases {
+        let mut device = Device::new("us915_1", mac_version);
+        let facts = UplinkFacts {
+            adr,
+            ..us915_facts(&rx_metadata)
+        };
+        let outcome = device.uplink_with(&[], facts);
+        assert_eq!(outcome.commands.len(), 2, "{mac_version:?} {adr}");
+        for command in &outcome.commands {
+            let MacCommand::LinkAdrReq(payload) = command else {
+                panic!("{command:?}");
+            };
+            assert_eq!(
+                (payload.data_rate, payload.tx_power),
+                (data_rate, tx_power),
+                "{mac_version:?} {adr}"
+            );
+        }
+        device.send(&outcome.commands);
+        let answers = [link_adr_ans(true), link_adr_ans(true)];
+        device.uplink_with(&answers, facts);
+        let mac = device.mac();
+        assert_eq!((mac.data_rate, mac.tx_power_index), (3, 0));
+        assert_eq!(mac.enabled_channels.len(), 9);
+    }
+}
