@@ -186,6 +186,23 @@ fn cf_list_carries_the_five_extra_channels() {
     assert_eq!(band.cf_list_bytes(), Some(bytes));
     assert!(matches!(band.cf_list(), Some(CfList::Frequencies(_))));
     assert_eq!(band.uplink_channel(867_900_000), Ok(7));
+    assert_eq!(band.cf_list_channels(), vec![3, 4, 5, 6, 7]);
+}
+
+#[test]
+fn cf_list_channels_stop_at_a_channel_outside_the_cf_list_data_rates() {
+    let mut band = eu868();
+    assert_eq!(band.cf_list_channels(), Vec::<usize>::new());
+    band.add_channel(Channel::new(867_100_000, 0, 5)).unwrap();
+    band.add_channel(Channel::new(867_300_000, 0, 4)).unwrap();
+    band.add_channel(Channel::new(867_500_000, 0, 5)).unwrap();
+    assert_eq!(band.cf_list_channels(), vec![3]);
+    assert!(
+        Band::by_name("us915_1")
+            .unwrap()
+            .cf_list_channels()
+            .is_empty()
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ use tern_proto::internal::v1 as pb;
 
 use crate::Result;
 use crate::data_down::{DataDown, DownPayload, build};
+use crate::mac::fit_payload;
 use crate::queue::QueuedItem;
 use crate::session::SessionKeys;
 
@@ -109,7 +110,7 @@ pub(crate) fn plan(
         let queued = usable[index];
         let item = &queued.item;
         let room = (max_payload - item.frm_payload.len()).min(FOpts::MAX_LEN);
-        let commands = fit(&opportunity.commands, room);
+        let commands = fit_payload(&opportunity.commands, room);
         let f_opts = encode_mac_commands(&commands)?;
         let more = usable.len() > 1 || commands.len() < opportunity.commands.len();
         let f_port = u8::try_from(item.f_port).unwrap_or(0);
@@ -159,11 +160,11 @@ pub(crate) fn plan(
     if opportunity.commands.is_empty() && opportunity.ack_of.is_none() && !opportunity.force {
         return Ok(planned);
     }
-    let in_f_opts = fit(&opportunity.commands, FOpts::MAX_LEN);
+    let in_f_opts = fit_payload(&opportunity.commands, FOpts::MAX_LEN);
     let (commands, port_zero) = if in_f_opts.len() == opportunity.commands.len() {
         (in_f_opts, false)
     } else {
-        (fit(&opportunity.commands, max_payload), true)
+        (fit_payload(&opportunity.commands, max_payload), true)
     };
     let encoded = encode_mac_commands(&commands)?;
     let (f_opts, payload): (&[u8], DownPayload<'_>) = if port_zero {
@@ -204,19 +205,6 @@ pub(crate) fn plan(
         kind,
     });
     Ok(planned)
-}
-
-/// Keeps the leading `commands` whose encoding fits in `room` bytes.
-fn fit(commands: &[MacCommand], room: usize) -> Vec<MacCommand> {
-    let mut used = 0;
-    commands
-        .iter()
-        .take_while(|command| {
-            used += command.encoded_len();
-            used <= room
-        })
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,222 +1,263 @@
-//! MAC commands a device piggybacks in the FOpts of an uplink, and the network's answers
-//! (LoRaWAN 1.0.4 §5): LinkCheckReq → LinkCheckAns, DeviceTimeReq → DeviceTimeAns.
+//! The MAC-command engine (LoRaWAN 1.0.4 §5, LoRaWAN 1.1 §5): after each uplink it applies
+//! the device's answers to the network's requests in flight, answers the device's own
+//! requests, re-sends unanswered requests, and issues new ones where the device's MAC state
+//! differs from what the network wants (`DesiredSettings`).
 //!
-//! Only the requests that need nothing but the uplink itself are answered. Of the answers to
-//! the network's own requests, DevStatusAns is read out; the others (LinkADRAns, ...) are
-//! ignored, since the network sends no such requests yet. Callers decrypt LoRaWAN 1.1 FOpts before handing them in.
+//! The engine is pure: it reads and updates the session's `MacState` and RX fields, is
+//! handed the time, and does no I/O. It neither decodes nor encrypts FOpts (the caller
+//! decrypts LoRaWAN 1.1 FOpts and decodes the commands), nor builds the downlink frame.
+//! Requests count as in flight only once the caller reports them sent (`commit_sent`),
+//! after fitting them into FOpts or a port-0 payload (`fit_payload`).
+//!
+//! Session RX fields (RX1 delay, RX1DROffset, RX2) change only when the device acknowledged
+//! the request that changes them, because downlink timing uses them.
 
-use std::time::Duration;
+mod channels;
+mod desired;
+mod dev_status;
+mod device_time;
+mod duty_cycle;
+mod fit;
+mod link_adr;
+mod link_check;
+mod pending;
+mod rejoin_adr_params;
+mod rx_params;
+mod state;
+mod tx_param_setup;
+mod version;
 
-use lorawan_codec::{
-    DevStatusAnsPayload, DeviceTimeAnsPayload, Direction, LinkCheckAnsPayload, MacCommand,
-    decode_mac_commands,
-};
-use lorawan_region::Modulation;
+#[cfg(test)]
+mod tests;
+
+// The activation paths (join-accept, ABP) and the downlink queue build on these; until they
+// are wired in, some are only used by the engine itself and its tests.
+#[allow(unused_imports)]
+pub(crate) use desired::{DesiredChannel, DesiredSettings, RxSettings, TxParams};
+#[allow(unused_imports)]
+#[cfg(test)]
+pub(crate) use fit::fit_f_opts;
+pub(crate) use fit::fit_payload;
+pub(crate) use pending::commit_sent;
+#[allow(unused_imports)]
+pub(crate) use state::{MacInit, init_mac_state};
+
+use lorawan_codec::{DevStatusAnsPayload, LinkAdrAnsPayload, MacCommand};
+use lorawan_region::{Band, Modulation};
 use tern_proto::internal::v1 as pb;
 
-/// Seconds from the Unix epoch to the GPS epoch (1980-01-06T00:00:00Z).
-const GPS_EPOCH_UNIX_SECS: u64 = 315_964_800;
-/// Leap seconds GPS time is ahead of UTC, since 2017-01-01 (IERS Bulletin C).
-const GPS_LEAP_SECONDS: u64 = 18;
+use crate::mac_version::is_1_1;
+use pending::Matcher;
 
-/// What the answers need to know about the uplink.
+/// How many downlinks carry one request before the network stops waiting for its answer.
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
+
+/// What the engine needs to know about the uplink.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UplinkFacts<'a> {
+    /// The uplink's data rate index, if the band knows its modulation.
+    pub(crate) dr: Option<u8>,
     /// The uplink's modulation, for the demodulation floor of LinkCheckAns.
     pub(crate) modulation: Option<Modulation>,
     /// Every gateway's reception, best SNR first.
     pub(crate) rx_metadata: &'a [pb::UplinkRxMetadata],
     /// When the edge received the uplink, Unix nanoseconds (a fallback for the GPS time).
     pub(crate) received_at_unix_ns: i64,
+    /// FCtrl.ADR of the uplink: the device lets the network control its data rate.
+    pub(crate) adr: bool,
+    /// FCtrl.ADRACKReq of the uplink: the device wants any downlink (LoRaWAN 1.0.4 §4.3.1.1).
+    pub(crate) adr_ack_req: bool,
 }
 
-/// What the MAC commands of one uplink lead to.
+/// What one uplink's MAC layer leads to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct MacOutcome {
-    /// Answers to send, in request order.
-    pub(crate) answers: Vec<MacCommand>,
+    /// Commands to send, in the order they must go out: answers in the order of the
+    /// device's requests, then re-sent requests, then new requests. A run of LinkADRReq is
+    /// one block (`fit_payload` keeps or drops it whole).
+    pub(crate) commands: Vec<MacCommand>,
     /// The device status, when the uplink carried DevStatusAns.
     pub(crate) dev_status: Option<DevStatusAnsPayload>,
+    /// Whether a downlink must follow the uplink: commands to send, or an ADRACKReq to
+    /// answer (an empty frame does then).
+    pub(crate) needs_downlink: bool,
+    /// Requests the device refused (a NACK), by spec name, for metrics.
+    pub(crate) rejected: Vec<&'static str>,
+    /// Requests the device never answered within `MAX_ATTEMPTS`, by spec name.
+    pub(crate) gave_up: Vec<&'static str>,
+    /// Requests the device acknowledged and the session now reflects, by spec name.
+    pub(crate) applied: Vec<&'static str>,
 }
 
-/// Answers the requests in `f_opts` and reads out the device's answers. Decoding stops at the
-/// first unknown or truncated command; the commands before it still count.
-pub(crate) fn answer(f_opts: &[u8], facts: UplinkFacts<'_>) -> MacOutcome {
-    let commands = decode_mac_commands(f_opts, Direction::Uplink);
+/// Runs the MAC layer for one uplink: applies the device's answers in `commands` (decoded
+/// uplink MAC commands from FOpts or a port-0 payload), answers its requests, re-sends
+/// unanswered requests and issues the ones `desired` calls for.
+///
+/// The caller appends the uplink's ADR history entry before calling (ADR counts the
+/// entries sent at the current TX power and NbTrans, so an applied LinkADRReq keeps only
+/// the newest). A session without MAC state is initialised as after an activation without
+/// CFList. Requests in the outcome become in flight only through `commit_sent`; answers a
+/// device must get (ResetConf, RekeyConf) are also kept in `MacState.owed` until sent.
+///
+/// Known limit: a device repeats RXParamSetupAns, RXTimingSetupAns and DlChannelAns until it
+/// receives a downlink; a repeat that arrives while a newer request of the same kind is in
+/// flight is taken as that request's answer.
+pub(crate) fn handle_uplink(
+    session: &mut pb::DeviceSession,
+    band: &Band,
+    commands: &[MacCommand],
+    facts: &UplinkFacts<'_>,
+    desired: &DesiredSettings,
+    now_unix_ns: i64,
+) -> MacOutcome {
+    let lorawan_1_1 = is_1_1(session.mac_version());
+    let uplink_dr = facts.dr.filter(|dr| state::is_uplink_dr(band, *dr));
     let mut outcome = MacOutcome::default();
-    for command in &commands.commands {
+    let mut answers = Vec::new();
+
+    if lorawan_1_1
+        && commands
+            .iter()
+            .any(|c| matches!(c, MacCommand::ResetInd(_)))
+    {
+        // LoRaWAN 1.1 §5.1: an ABP device that reset runs its default MAC settings and the
+        // network forgets the requests it had in flight.
+        version::reset(session, band, desired, uplink_dr);
+    }
+    state::init_mac_state(
+        session,
+        band,
+        MacInit {
+            data_rate: uplink_dr,
+            cf_list: false,
+        },
+    );
+
+    let mut matcher = Matcher::new(session);
+    let link_adr_answers: Vec<LinkAdrAnsPayload> = commands
+        .iter()
+        .filter_map(|command| match command {
+            MacCommand::LinkAdrAns(payload) => Some(*payload),
+            _ => None,
+        })
+        .collect();
+    let mut link_adr_done = false;
+    for command in commands {
         match command {
-            MacCommand::LinkCheckReq => outcome
-                .answers
-                .push(MacCommand::LinkCheckAns(link_check_ans(facts))),
-            MacCommand::DeviceTimeReq => {
-                if let Some(payload) = device_time(facts)
-                    .and_then(|time| DeviceTimeAnsPayload::from_duration(time).ok())
-                {
-                    outcome.answers.push(MacCommand::DeviceTimeAns(payload));
-                }
+            MacCommand::LinkCheckReq => {
+                answers.push(MacCommand::LinkCheckAns(link_check::link_check_ans(facts)))
             }
-            MacCommand::DevStatusAns(payload) => outcome.dev_status = Some(*payload),
+            MacCommand::DeviceTimeReq => answers.extend(device_time::device_time_ans(facts)),
+            MacCommand::ResetInd(payload) if lorawan_1_1 => {
+                answers.push(version::reset_conf(*payload));
+            }
+            MacCommand::RekeyInd(payload) if lorawan_1_1 => {
+                answers.push(version::rekey_conf(*payload));
+            }
+            MacCommand::LinkAdrAns(_) if !link_adr_done => {
+                link_adr_done = true;
+                link_adr::apply_answers(
+                    session,
+                    band,
+                    &mut matcher,
+                    &link_adr_answers,
+                    &mut outcome,
+                );
+            }
+            MacCommand::DevStatusAns(payload) => {
+                matcher.take(0x06);
+                dev_status::store(session, *payload);
+                outcome.dev_status = Some(*payload);
+            }
+            MacCommand::RxParamSetupAns(payload) => {
+                rx_params::apply_rx_param_setup_ans(session, &mut matcher, *payload, &mut outcome);
+            }
+            MacCommand::RxTimingSetupAns => {
+                rx_params::apply_rx_timing_setup_ans(session, &mut matcher, &mut outcome);
+            }
+            MacCommand::DutyCycleAns => {
+                duty_cycle::apply_ans(session, &mut matcher, &mut outcome);
+            }
+            MacCommand::NewChannelAns(payload) => {
+                channels::apply_new_channel_ans(session, &mut matcher, *payload, &mut outcome);
+            }
+            MacCommand::DlChannelAns(payload) => {
+                channels::apply_dl_channel_ans(session, &mut matcher, *payload, &mut outcome);
+            }
+            MacCommand::TxParamSetupAns => {
+                tx_param_setup::apply_ans(session, &mut matcher, &mut outcome);
+            }
+            MacCommand::AdrParamSetupAns if lorawan_1_1 => {
+                rejoin_adr_params::apply_adr_param_setup_ans(session, &mut matcher, &mut outcome);
+            }
+            MacCommand::RejoinParamSetupAns(payload) if lorawan_1_1 => {
+                rejoin_adr_params::apply_rejoin_param_setup_ans(
+                    session,
+                    &mut matcher,
+                    *payload,
+                    &mut outcome,
+                );
+            }
+            // Repeated LinkADRAns of one block, commands of other versions or classes, and
+            // what cannot be sized end here: none changes the state.
             _ => {}
         }
     }
+
+    // Answers a device must get even if this downlink is lost are owed until sent; a
+    // device repeats its indication until it gets one, so older debts are superseded.
+    session.mac.get_or_insert_default().owed = answers
+        .iter()
+        .filter(|answer| matches!(answer, MacCommand::ResetConf(_) | MacCommand::RekeyConf(_)))
+        .filter_map(|answer| answer.encode().ok())
+        .map(Into::into)
+        .collect();
+
+    let mut requests = pending::resend_or_give_up(session, matcher, &mut outcome);
+    let context = IssueContext {
+        band,
+        facts,
+        desired,
+        uplink_dr,
+        lorawan_1_1,
+        now_unix_ns,
+    };
+    issue_requests(session, &context, &mut requests);
+
+    outcome.commands = answers;
+    outcome.commands.extend(requests);
+    outcome.commands.retain(|command| command.encode().is_ok());
+    outcome.needs_downlink = facts.adr_ack_req || !outcome.commands.is_empty();
     outcome
 }
 
-/// LinkCheckAns, LoRaWAN 1.0.4 §5.1: the margin in dB above the demodulation floor of the
-/// best reception, and how many gateways received the request.
-fn link_check_ans(facts: UplinkFacts<'_>) -> LinkCheckAnsPayload {
-    let max_snr_db = facts.rx_metadata.first().map_or(f32::MIN, |rx| rx.snr_db);
-    let margin = facts
-        .modulation
-        .and_then(required_snr_db)
-        .map_or(0.0, |floor| (max_snr_db - floor).floor());
-    LinkCheckAnsPayload {
-        // Clamped to the field's range: 255 is reserved.
-        margin: margin.clamp(0.0, 254.0) as u8,
-        gw_cnt: u8::try_from(facts.rx_metadata.len()).unwrap_or(u8::MAX),
-    }
+/// What issuing new requests looks at besides the session.
+struct IssueContext<'a> {
+    band: &'a Band,
+    facts: &'a UplinkFacts<'a>,
+    desired: &'a DesiredSettings,
+    uplink_dr: Option<u8>,
+    lorawan_1_1: bool,
+    now_unix_ns: i64,
 }
 
-/// The SNR a LoRa demodulator needs per spreading factor (Semtech SX1276 datasheet, table 13,
-/// the values The Things Stack and ChirpStack use for LinkCheckAns and ADR); `None` for
-/// other modulations.
-fn required_snr_db(modulation: Modulation) -> Option<f32> {
-    let Modulation::Lora {
-        spreading_factor, ..
-    } = modulation
-    else {
-        return None;
-    };
-    match spreading_factor {
-        5 => Some(-2.5),
-        6 => Some(-5.0),
-        7 => Some(-7.5),
-        8 => Some(-10.0),
-        9 => Some(-12.5),
-        10 => Some(-15.0),
-        11 => Some(-17.5),
-        12 => Some(-20.0),
-        _ => None,
-    }
-}
-
-/// The GPS time of the uplink, LoRaWAN 1.0.4 §5.9: a gateway's GNSS timestamp when one has
-/// it, otherwise the edge's reception time converted from Unix time.
-fn device_time(facts: UplinkFacts<'_>) -> Option<Duration> {
-    if let Some(gps_time_ns) = facts.rx_metadata.iter().find_map(|rx| rx.gps_time_ns) {
-        return u64::try_from(gps_time_ns).ok().map(Duration::from_nanos);
-    }
-    let unix = Duration::from_nanos(u64::try_from(facts.received_at_unix_ns).ok()?);
-    unix.checked_sub(Duration::from_secs(GPS_EPOCH_UNIX_SECS))
-        .map(|since_gps_epoch| since_gps_epoch + Duration::from_secs(GPS_LEAP_SECONDS))
-}
-
-#[cfg(test)]
-mod tests {
-    use lorawan_region::CodingRate;
-
-    use super::*;
-
-    fn sf(spreading_factor: u8) -> Option<Modulation> {
-        Some(Modulation::Lora {
-            spreading_factor,
-            bandwidth_hz: 125_000,
-            coding_rate: CodingRate::Cr4_5,
-        })
-    }
-
-    fn rx(snr_db: f32, gps_time_ns: Option<i64>) -> pb::UplinkRxMetadata {
-        pb::UplinkRxMetadata {
-            snr_db,
-            gps_time_ns,
-            ..pb::UplinkRxMetadata::default()
-        }
-    }
-
-    #[test]
-    fn link_check_margin_table() {
-        // (modulation, best SNR, gateways, margin, gw_cnt)
-        let cases = [
-            (sf(7), 5.0, 2, 12, 2),
-            (sf(12), -19.2, 1, 0, 1),
-            (sf(12), -25.0, 1, 0, 1),
-            (sf(9), 3.9, 3, 16, 3),
-            (None, 3.0, 1, 0, 1),
-        ];
-        for (modulation, snr_db, n, margin, gw_cnt) in cases {
-            let rx_metadata = vec![rx(snr_db, None); n];
-            let facts = UplinkFacts {
-                modulation,
-                rx_metadata: &rx_metadata,
-                received_at_unix_ns: 0,
-            };
-            assert_eq!(
-                link_check_ans(facts),
-                LinkCheckAnsPayload { margin, gw_cnt },
-                "{modulation:?} {snr_db}"
-            );
-        }
-    }
-
-    #[test]
-    fn device_time_prefers_the_gateway_gps_time() {
-        let rx_metadata = [rx(1.0, None), rx(0.0, Some(1_400_000_000_500_000_000))];
-        let facts = UplinkFacts {
-            modulation: sf(7),
-            rx_metadata: &rx_metadata,
-            received_at_unix_ns: 1_715_000_000_000_000_000,
-        };
-        assert_eq!(
-            device_time(facts),
-            Some(Duration::from_nanos(1_400_000_000_500_000_000))
-        );
-    }
-
-    #[test]
-    fn device_time_converts_unix_time_with_leap_seconds() {
-        // 2024-05-06T12:53:20Z is Unix 1715000000 and GPS 1399035218 (18 leap seconds).
-        let facts = UplinkFacts {
-            modulation: sf(7),
-            rx_metadata: &[],
-            received_at_unix_ns: 1_715_000_000_250_000_000,
-        };
-        assert_eq!(
-            device_time(facts),
-            Some(Duration::from_nanos(1_399_035_218_250_000_000))
-        );
-    }
-
-    #[test]
-    fn answers_requests_in_order_and_ignores_answers() {
-        // LinkCheckReq, DevStatusAns (battery 255, margin 10), DeviceTimeReq.
-        let f_opts = [0x02, 0x06, 0xff, 0x0a, 0x0d];
-        let rx_metadata = [rx(-2.0, Some(1_000_000_000_000_000_000))];
-        let facts = UplinkFacts {
-            modulation: sf(7),
-            rx_metadata: &rx_metadata,
-            received_at_unix_ns: 0,
-        };
-        let outcome = answer(&f_opts, facts);
-        assert_eq!(
-            outcome.dev_status,
-            Some(DevStatusAnsPayload {
-                battery: 255,
-                margin: 10
-            })
-        );
-        assert_eq!(
-            outcome.answers,
-            vec![
-                MacCommand::LinkCheckAns(LinkCheckAnsPayload {
-                    margin: 5,
-                    gw_cnt: 1
-                }),
-                MacCommand::DeviceTimeAns(DeviceTimeAnsPayload {
-                    gps_epoch_seconds: 1_000_000_000,
-                    fractional_second: 0
-                }),
-            ]
-        );
-    }
+/// Appends the requests that bring the device to `desired`, one kind at a time and only for
+/// kinds with nothing in flight, and never one the device already refused.
+fn issue_requests(
+    session: &mut pb::DeviceSession,
+    context: &IssueContext<'_>,
+    requests: &mut Vec<MacCommand>,
+) {
+    let mut new = Vec::new();
+    new.extend(channels::new_channel_reqs(session, context));
+    new.extend(link_adr::link_adr_reqs(session, context));
+    new.extend(duty_cycle::duty_cycle_req(session, context));
+    new.extend(rx_params::rx_param_setup_req(session, context));
+    new.extend(rx_params::rx_timing_setup_req(session, context));
+    new.extend(tx_param_setup::tx_param_setup_req(session, context));
+    new.extend(channels::dl_channel_reqs(session, context));
+    new.extend(rejoin_adr_params::adr_param_setup_req(session, context));
+    new.extend(rejoin_adr_params::rejoin_param_setup_req(session, context));
+    new.extend(dev_status::dev_status_req(session, context));
+    requests.extend(new);
 }

@@ -26,6 +26,12 @@ struct OutcomeLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MacCommandLabels {
+    outcome: &'static str,
+    command: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StageLabels {
     stage: &'static str,
 }
@@ -70,6 +76,8 @@ pub(crate) const UPLINK_RESULTS: &[&str] = &[
 /// - `tern_network_tx_acks_total{status}`: gateway TX acknowledgements by outcome.
 /// - `tern_network_downlink_outcomes_total{outcome}`: application downlinks `sent`, `ack`,
 ///   `nack`, `failed`, `expired`.
+/// - `tern_network_mac_commands_total{outcome,command}`: the device's answers to the network's
+///   MAC requests: `applied`, `rejected` (a NACK), `unanswered` (given up after retries).
 /// - `tern_network_queue_requests_total{result}`: `ns.queue` requests by answer.
 /// - `tern_network_queue_invalidated_items_total`: items handed back for re-encryption.
 /// - `tern_network_uplink_latency_seconds{stage}`: from the first copy to `checked` (session
@@ -82,6 +90,7 @@ pub struct NetworkMetrics {
     tx_acks: Family<StatusLabels, Counter>,
     outcomes: Family<OutcomeLabels, Counter>,
     queue_requests: Family<ResultLabels, Counter>,
+    mac_commands: Family<MacCommandLabels, Counter>,
     invalidated: Counter,
     latency: Family<StageLabels, Histogram, fn() -> Histogram>,
 }
@@ -95,6 +104,7 @@ impl NetworkMetrics {
             tx_acks: Family::default(),
             outcomes: Family::default(),
             queue_requests: Family::default(),
+            mac_commands: Family::default(),
             invalidated: Counter::default(),
             latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
         };
@@ -132,6 +142,11 @@ impl NetworkMetrics {
                 "queue_requests",
                 "Requests on ns.queue, by answer",
                 network_metrics.queue_requests.clone(),
+            );
+            registry.register(
+                "mac_commands",
+                "Answers to the network's MAC requests, by outcome and command",
+                network_metrics.mac_commands.clone(),
             );
             registry.register(
                 "queue_invalidated_items",
@@ -181,6 +196,13 @@ impl NetworkMetrics {
     pub(crate) fn queue_request(&self, result: &'static str) {
         self.queue_requests
             .get_or_create(&ResultLabels { result })
+            .inc();
+    }
+
+    /// Counts one answer to a MAC request: `outcome` `applied`, `rejected` or `unanswered`.
+    pub(crate) fn mac_command(&self, outcome: &'static str, command: &'static str) {
+        self.mac_commands
+            .get_or_create(&MacCommandLabels { outcome, command })
             .inc();
     }
 

@@ -188,7 +188,7 @@ async fn handle_join<R: DeviceRegistry>(
         return Ok("join_refused");
     };
     let created_at_unix_ns = now_unix_ns();
-    let session = pb::DeviceSession {
+    let mut session = pb::DeviceSession {
         dev_eui: accept.dev_eui,
         join_eui: accept.join_eui,
         dev_addr: accept.dev_addr,
@@ -213,6 +213,14 @@ async fn handle_join<R: DeviceRegistry>(
         f_cnt_up_at_unix_ns: None,
         ..pb::DeviceSession::default()
     };
+    crate::mac::init_mac_state(
+        &mut session,
+        &band,
+        crate::mac::MacInit {
+            data_rate: Some(uplink_dr),
+            cf_list: !request.cf_list.is_empty(),
+        },
+    );
     context.sessions.create_pending(&session).await?;
     // Items queued for the old session can never be sent: hand them back to be encrypted for
     // the new one.

@@ -10,11 +10,10 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use lorawan_codec::{DevAddr, DwellTime, Eui64, MType, MacCommand, MacPayload};
+use lorawan_codec::{DevAddr, Direction, DwellTime, Eui64, MType, MacPayload, decode_mac_commands};
 use lorawan_crypto::{
-    B1Fields, CipherKey, Direction, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey,
-    decrypt_f_opts_in_place, decrypt_frm_payload, reconstruct_f_cnt, verify_data_uplink_mic_1_0,
-    verify_data_uplink_mic_1_1,
+    B1Fields, CipherKey, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey, decrypt_f_opts_in_place,
+    decrypt_frm_payload, reconstruct_f_cnt, verify_data_uplink_mic_1_0, verify_data_uplink_mic_1_1,
 };
 use lorawan_region::{Band, RxWindow};
 use tern_proto::internal::v1 as pb;
@@ -198,31 +197,35 @@ pub(crate) async fn handle<R: DeviceRegistry>(
         }
         f_opts.as_bytes().to_vec()
     };
-    let mac::MacOutcome {
-        answers: mut commands,
-        dev_status,
-    } = mac::answer(
-        &mac_bytes,
-        mac::UplinkFacts {
+    let uplink_commands = decode_mac_commands(&mac_bytes, Direction::Uplink);
+    let desired =
+        mac::DesiredSettings::from_session(&matched.band, &next, context.dev_status_interval);
+    let outcome = mac::handle_uplink(
+        &mut next,
+        &matched.band,
+        &uplink_commands.commands,
+        &mac::UplinkFacts {
+            dr: uplink_dr(&matched.band, &tx_info),
             modulation: tx_info.modulation.as_ref().and_then(region_modulation),
             rx_metadata: &rx_metadata,
             received_at_unix_ns: frame.received_at_unix_ns,
+            adr: fhdr.f_ctrl.adr,
+            adr_ack_req: fhdr.f_ctrl.adr_ack_req,
         },
-    );
-    if let Some(dev_status) = dev_status {
-        next.dev_status = Some(pb::DevStatus {
-            battery: u32::from(dev_status.battery),
-            margin_db: i32::from(dev_status.margin),
-        });
-    }
-    if dev_status_due(
-        context.dev_status_interval,
-        session.dev_status_requested_at_unix_ns,
+        &desired,
         now_unix_ns,
-    ) {
-        commands.push(MacCommand::DevStatusReq);
-        next.dev_status_requested_at_unix_ns = Some(now_unix_ns);
+    );
+    for cid in &outcome.rejected {
+        context.metrics.mac_command("rejected", cid);
     }
+    for cid in &outcome.applied {
+        context.metrics.mac_command("applied", cid);
+    }
+    for cid in &outcome.gave_up {
+        context.metrics.mac_command("unanswered", cid);
+    }
+    let dev_status = outcome.dev_status;
+    let commands = outcome.commands;
 
     // The confirmed downlink sent before this uplink is acknowledged now or never.
     let mut outcomes = Vec::new();
@@ -257,16 +260,19 @@ pub(crate) async fn handle<R: DeviceRegistry>(
                 queue: &queue,
                 commands: commands.clone(),
                 ack_of: confirmed.then_some(matched.f_cnt),
-                force: fhdr.f_ctrl.adr_ack_req,
+                force: outcome.needs_downlink,
                 max_payload,
                 lorawan_1_1: scheme,
                 now_unix_ns,
             },
         )?;
         let sent_commands = planned.plan.as_ref().map_or(&[][..], |plan| &plan.commands);
-        if !sent_commands.contains(&MacCommand::DevStatusReq) {
-            candidate.dev_status_requested_at_unix_ns = session.dev_status_requested_at_unix_ns;
-        }
+        mac::commit_sent(
+            &mut candidate,
+            sent_commands,
+            next.n_f_cnt_down,
+            now_unix_ns,
+        );
         let member = planned
             .plan
             .as_ref()
@@ -432,14 +438,6 @@ async fn answer_retransmission<R>(
     )
     .await?;
     Ok("retransmission")
-}
-
-/// Tells whether the device is due to be asked for its status (`network.dev_status_interval`).
-fn dev_status_due(interval: Duration, requested_at_unix_ns: Option<i64>, now_unix_ns: i64) -> bool {
-    let interval = i64::try_from(interval.as_nanos()).unwrap_or(i64::MAX);
-    interval > 0
-        && requested_at_unix_ns
-            .is_none_or(|requested_at| now_unix_ns.saturating_sub(requested_at) >= interval)
 }
 
 /// Checks the frame's MIC against one candidate session at counter `f_cnt`.
@@ -617,31 +615,4 @@ fn class_a_frames<R>(
         debug!("no gateway with a tmst for the downlink");
     }
     Ok(frames)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dev_status_due_table() {
-        let hour = Duration::from_secs(3600);
-        let hour_ns = 3_600_000_000_000_i64;
-        // (interval, last request, now, due)
-        let cases = [
-            (Duration::ZERO, None, 0, false),
-            (hour, None, 0, true),
-            (hour, Some(0), hour_ns - 1, false),
-            (hour, Some(0), hour_ns, true),
-            // A clock that went backwards does not ask again.
-            (hour, Some(hour_ns), 0, false),
-        ];
-        for (interval, requested_at, now, due) in cases {
-            assert_eq!(
-                dev_status_due(interval, requested_at, now),
-                due,
-                "{interval:?} {requested_at:?} {now}"
-            );
-        }
-    }
 }

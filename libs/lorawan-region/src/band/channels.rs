@@ -159,30 +159,36 @@ impl Band {
         Ok(self.channels.len() - 1)
     }
 
-    /// Returns the frequencies a type 0 CFList carries: the channels added after the
-    /// default ones, up to five, as long as they allow DR0 to the band's CFList maximum.
-    fn cf_list_frequencies(&self) -> Option<[u32; 5]> {
+    /// Returns the indexes of the channels a join-accept's type 0 CFList defines (RP002-1.0.4
+    /// §2.3.1): the channels added after the default ones, up to five, as long as they allow
+    /// DR0 to the band's CFList maximum. Empty for a fixed plan, whose CFList only masks.
+    pub fn cf_list_channels(&self) -> Vec<usize> {
         let ChannelPlan::Dynamic {
             default_channels,
             cf_list_max_dr,
             ..
         } = self.table.plan
         else {
-            return None;
+            return Vec::new();
         };
-        let mut frequencies = [0; 5];
-        let extra = self
-            .channels
+        self.channels
             .iter()
+            .enumerate()
             .skip(default_channels.len())
-            .take_while(|channel| channel.min_dr == 0 && channel.max_dr == cf_list_max_dr)
-            .take(5);
-        let mut count = 0;
-        for (slot, channel) in frequencies.iter_mut().zip(extra) {
-            *slot = channel.frequency_hz;
-            count += 1;
+            .take_while(|(_, channel)| channel.min_dr == 0 && channel.max_dr == cf_list_max_dr)
+            .take(5)
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// Returns the frequencies a type 0 CFList carries (see [`Band::cf_list_channels`]).
+    fn cf_list_frequencies(&self) -> Option<[u32; 5]> {
+        let mut frequencies = [0; 5];
+        let indexes = self.cf_list_channels();
+        for (slot, index) in frequencies.iter_mut().zip(&indexes) {
+            *slot = self.channels.get(*index)?.frequency_hz;
         }
-        (count > 0).then_some(frequencies)
+        (!indexes.is_empty()).then_some(frequencies)
     }
 
     /// Returns the channel masks a type 1 CFList carries: ChMask0 to ChMask5 of the enabled
