@@ -47,6 +47,12 @@ pub enum Error {
         /// The full counter the frame would have.
         f_cnt: u32,
     },
+    /// The downlink frame counter is further ahead of the last one than MAX_FCNT_GAP.
+    #[error("downlink f_cnt {f_cnt} is too far ahead")]
+    FCntGapTooLarge {
+        /// The full counter the frame would have.
+        f_cnt: u32,
+    },
     /// A frame counter would pass 2^32 - 1; the device must join again.
     #[error("frame counter exhausted")]
     FCntExhausted,

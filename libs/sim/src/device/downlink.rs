@@ -3,7 +3,7 @@
 
 use lorawan_codec::{Direction, MType, MacCommand, PhyPayload, decode_mac_commands};
 use lorawan_crypto::{
-    CipherKey, FOptsCounter, MicKey, decrypt_f_opts_in_place, decrypt_frm_payload_in_place,
+    CipherKey, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey, decrypt_f_opts_in_place, decrypt_frm_payload_in_place,
     reconstruct_f_cnt, verify_data_downlink_mic_1_0, verify_data_downlink_mic_1_1,
 };
 
@@ -97,15 +97,16 @@ impl Device {
         } else {
             session.n_f_cnt_down
         };
-        // Devices accept any forward step (LoRaWAN 1.0.4 dropped MAX_FCNT_GAP).
-        let full = reconstruct_f_cnt(last, fhdr.f_cnt, u16::MAX);
-        if !full.is_new() {
-            return match full.f_cnt() {
-                Some(f_cnt) => Err(Error::FCntNotNew { f_cnt }),
-                None => Err(Error::FCntExhausted),
-            };
-        }
-        let f_cnt = full.f_cnt().ok_or(Error::FCntExhausted)?;
+        // The default MAX_FCNT_GAP tells a stale counter from one far ahead; a network server
+        // never skips that many downlinks.
+        let f_cnt = match reconstruct_f_cnt(last, fhdr.f_cnt, MAX_FCNT_GAP) {
+            FullFCnt::First { f_cnt } | FullFCnt::Advanced { f_cnt, .. } => f_cnt,
+            FullFCnt::Repeated { f_cnt } | FullFCnt::Behind { f_cnt } => {
+                return Err(Error::FCntNotNew { f_cnt });
+            }
+            FullFCnt::GapTooLarge { f_cnt, .. } => return Err(Error::FCntGapTooLarge { f_cnt }),
+            FullFCnt::Exhausted => return Err(Error::FCntExhausted),
+        };
         let keys = session.keys;
         let dev_addr = session.dev_addr;
         let (msg, mic) = lorawan_crypto::split_mic(phy)?;

@@ -64,9 +64,11 @@ impl Device {
         let lorawan_1_1 = session.lorawan_1_1;
         let keys = session.keys;
         let ack = session.ack_owed;
+        let rekey_or_reset = session.rekey_pending || session.reset_pending;
 
         let commands = self.mac_commands_for_uplink();
-        let (f_opts_commands, port_commands, left) = split_commands(&commands, &params);
+        let (f_opts_commands, port_commands) = split_commands(&commands, &params);
+        let placed = f_opts_commands.len() + port_commands.len();
         let f_opts_bytes = encode_mac_commands(&f_opts_commands)?;
         let (f_port, mut frm_payload) = match params.f_port {
             Some(0) => {
@@ -151,8 +153,13 @@ impl Device {
         if params.confirmed {
             session.confirmed_uplink = Some((f_cnt, false));
         }
-        self.answers.retain(|command| left.contains(command));
-        self.requests.retain(|command| left.contains(command));
+        // The commands placed are a prefix of answers, sticky answers, RekeyInd or ResetInd,
+        // requests: one-shot answers and requests placed are done, the rest waits.
+        let answers_placed = placed.min(self.answers.len());
+        self.answers.drain(..answers_placed);
+        let before_requests = answers_placed + self.sticky_answers.len() + usize::from(rekey_or_reset);
+        let requests_placed = placed.saturating_sub(before_requests).min(self.requests.len());
+        self.requests.drain(..requests_placed);
         Ok(uplink)
     }
 
@@ -179,29 +186,26 @@ impl Device {
     }
 }
 
-/// Splits the owed commands into those for FOpts, those for a port-0 FRMPayload and those left
-/// for a later uplink.
+/// Splits the owed commands into those for FOpts and those for a port-0 FRMPayload; both are
+/// a prefix of `commands`, the rest waits for a later uplink.
 fn split_commands(
     commands: &[MacCommand],
     params: &UplinkParams,
-) -> (Vec<MacCommand>, Vec<MacCommand>, Vec<MacCommand>) {
+) -> (Vec<MacCommand>, Vec<MacCommand>) {
     let total: usize = commands.iter().map(MacCommand::encoded_len).sum();
-    let port_zero_free = params.f_port.is_none() || params.f_port == Some(0);
-    if params.f_port == Some(0) || (port_zero_free && total > FOpts::MAX_LEN) {
-        return (Vec::new(), commands.to_vec(), Vec::new());
+    if params.f_port == Some(0) || (params.f_port.is_none() && total > FOpts::MAX_LEN) {
+        return (Vec::new(), commands.to_vec());
     }
-    let mut f_opts = Vec::new();
-    let mut left = Vec::new();
     let mut len = 0;
-    for command in commands {
-        if left.is_empty() && len + command.encoded_len() <= FOpts::MAX_LEN {
+    let f_opts = commands
+        .iter()
+        .take_while(|command| {
             len += command.encoded_len();
-            f_opts.push(command.clone());
-        } else {
-            left.push(command.clone());
-        }
-    }
-    (f_opts, Vec::new(), left)
+            len <= FOpts::MAX_LEN
+        })
+        .cloned()
+        .collect();
+    (f_opts, Vec::new())
 }
 
 /// Computes the MIC of a data uplink: 1.0 with the NwkSKey, 1.1 with B0 and B1 (ConfFCnt when
