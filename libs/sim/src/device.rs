@@ -371,7 +371,9 @@ impl Device {
     /// Tells whether the session uses LoRaWAN 1.1 frames (a 1.1 device joined with OptNeg, or
     /// a 1.1 ABP device).
     pub fn is_lorawan_1_1_session(&self) -> bool {
-        self.session.as_ref().is_some_and(|session| session.lorawan_1_1)
+        self.session
+            .as_ref()
+            .is_some_and(|session| session.lorawan_1_1)
     }
 
     /// Returns the FCntUp the next uplink will carry (0 without a session).
@@ -381,12 +383,16 @@ impl Device {
 
     /// Returns the last NFCntDown (FCntDown in 1.0.x) received.
     pub fn n_f_cnt_down(&self) -> Option<u32> {
-        self.session.as_ref().and_then(|session| session.n_f_cnt_down)
+        self.session
+            .as_ref()
+            .and_then(|session| session.n_f_cnt_down)
     }
 
     /// Returns the last AFCntDown received (LoRaWAN 1.1 sessions).
     pub fn a_f_cnt_down(&self) -> Option<u32> {
-        self.session.as_ref().and_then(|session| session.a_f_cnt_down)
+        self.session
+            .as_ref()
+            .and_then(|session| session.a_f_cnt_down)
     }
 
     /// Tells whether the device owes an ACK for a confirmed downlink.

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use semtech_udp::{
-    CodingRate, CrcStatus, DataRate, Datagram, GatewayEui, Identifier, ProtocolVersion,
-    PullData, PushData, Rxpk, Stat, Token, TxAck, TxAckCode, Txpk, TxpkAck, hz_to_mhz,
+    CodingRate, CrcStatus, DataRate, Datagram, GatewayEui, Identifier, ProtocolVersion, PullData,
+    PushData, Rxpk, Stat, Token, TxAck, TxAckCode, Txpk, TxpkAck, hz_to_mhz,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -228,13 +228,10 @@ impl Gateway {
 
     /// Returns the gateway's local socket address.
     pub fn local_addr(&self) -> Result<SocketAddr> {
-        self.shared
-            .socket
-            .local_addr()
-            .map_err(|source| Error::Io {
-                what: "gateway socket address",
-                source,
-            })
+        self.shared.socket.local_addr().map_err(|source| Error::Io {
+            what: "gateway socket address",
+            source,
+        })
     }
 
     /// Returns the concentrator counter now, in µs, wrapping at 2^32.

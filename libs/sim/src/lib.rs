@@ -22,8 +22,8 @@ mod gateway;
 pub mod radio;
 
 pub use device::{
-    Device, DeviceClass, DeviceConfig, Downlink, JoinAccepted, MacVersion,
-    ReceivedPayload, RootKeys, RxContext, RxSettings, RxSlot, SessionKeys, Uplink, UplinkParams,
+    Device, DeviceClass, DeviceConfig, Downlink, JoinAccepted, MacVersion, ReceivedPayload,
+    RootKeys, RxContext, RxSettings, RxSlot, SessionKeys, Uplink, UplinkParams,
 };
 pub use error::{Error, Result};
 pub use gateway::{

@@ -145,13 +145,19 @@ mod tests {
             spreading_factor: 12,
             bandwidth_hz: 500_000,
         };
-        assert_eq!(dr_of_datr(&band, &sf12_500, Direction::Downlink).unwrap(), 8);
+        assert_eq!(
+            dr_of_datr(&band, &sf12_500, Direction::Downlink).unwrap(),
+            8
+        );
         let sf8_500 = DataRate::Lora {
             spreading_factor: 8,
             bandwidth_hz: 500_000,
         };
         assert_eq!(dr_of_datr(&band, &sf8_500, Direction::Uplink).unwrap(), 4);
-        assert_eq!(dr_of_datr(&band, &sf8_500, Direction::Downlink).unwrap(), 12);
+        assert_eq!(
+            dr_of_datr(&band, &sf8_500, Direction::Downlink).unwrap(),
+            12
+        );
         let unknown = DataRate::Lora {
             spreading_factor: 5,
             bandwidth_hz: 125_000,

@@ -8,8 +8,7 @@ use lorawan_codec::{DevAddr, LinkCheckAnsPayload, MType, MacCommand, ResetConfPa
 use lorawan_region::Band;
 use network::{DownlinkSpec, downlink, key, open_uplink};
 use tern_sim::{
-    Device, DeviceConfig, Error, MacVersion, ReceivedPayload, RxContext, SessionKeys,
-    UplinkParams,
+    Device, DeviceConfig, Error, MacVersion, ReceivedPayload, RxContext, SessionKeys, UplinkParams,
 };
 
 fn abp(version: MacVersion, band: &str, dev_addr: u32, keys: SessionKeys) -> Device {
@@ -38,7 +37,10 @@ fn lorawan_1_0_uplinks_match_published_frames() {
     device = Device::abp(config, DevAddr::from_u32(0x49be_7df1), keys);
     device.restore_counters(2, None, None).unwrap();
     let uplink = device.uplink(app_uplink(1, b"test")).unwrap();
-    assert_eq!(hex::encode(&uplink.phy), "40f17dbe4900020001954378762b11ff0d");
+    assert_eq!(
+        hex::encode(&uplink.phy),
+        "40f17dbe4900020001954378762b11ff0d"
+    );
     assert_eq!(uplink.f_cnt, Some(2));
 
     // ChirpStack lorawan (Go) TestPHYPayloadMACPayloadLoRaWAN10: "hello" with ADR, FCnt 1.
@@ -49,7 +51,10 @@ fn lorawan_1_0_uplinks_match_published_frames() {
     let mut device = abp(MacVersion::V1_0_4, "eu868", 0x0102_0304, keys);
     device.restore_counters(1, None, None).unwrap();
     let uplink = device.uplink(app_uplink(1, b"hello")).unwrap();
-    assert_eq!(hex::encode(&uplink.phy), "400403020180010001a694642615d6c3b582");
+    assert_eq!(
+        hex::encode(&uplink.phy),
+        "400403020180010001a694642615d6c3b582"
+    );
 }
 
 #[test]
@@ -80,7 +85,9 @@ fn lorawan_1_1_uplink_acknowledging_a_downlink_matches_a_published_frame() {
         dev_addr,
         &keys,
     );
-    let received = device.handle_downlink(&confirm, RxContext::default()).unwrap();
+    let received = device
+        .handle_downlink(&confirm, RxContext::default())
+        .unwrap();
     assert!(received.confirmed);
     assert!(device.ack_owed());
     let uplink = device
@@ -89,7 +96,10 @@ fn lorawan_1_1_uplink_acknowledging_a_downlink_matches_a_published_frame() {
             ..app_uplink(1, b"hello")
         })
         .unwrap();
-    assert_eq!(hex::encode(&uplink.phy), "4004030201a0010001a694642615f842c4b9");
+    assert_eq!(
+        hex::encode(&uplink.phy),
+        "4004030201a0010001a694642615f842c4b9"
+    );
     assert!(!device.ack_owed());
 }
 
@@ -111,7 +121,10 @@ fn lorawan_1_1_downlinks_from_published_frames_open() {
     };
     assert_eq!(received.f_port, Some(1));
     assert_eq!(received.payload, [1, 2, 3, 4]);
-    assert_eq!(received.mac_commands, [MacCommand::LinkCheckAns(link_check)]);
+    assert_eq!(
+        received.mac_commands,
+        [MacCommand::LinkCheckAns(link_check)]
+    );
     assert_eq!(device.link_check_answers(), [link_check]);
     assert_eq!(
         device.received_payloads(),
@@ -135,7 +148,10 @@ fn lorawan_1_1_downlinks_from_published_frames_open() {
     let phy = hex::decode("6004030201030000dfb4f1e24f1f9f").unwrap();
     let received = device.handle_downlink(&phy, RxContext::default()).unwrap();
     assert_eq!(received.f_port, None);
-    assert_eq!(received.mac_commands, [MacCommand::LinkCheckAns(link_check)]);
+    assert_eq!(
+        received.mac_commands,
+        [MacCommand::LinkCheckAns(link_check)]
+    );
     assert_eq!(device.n_f_cnt_down(), Some(0));
     // Replaying it is refused and changes nothing.
     assert!(matches!(
@@ -207,7 +223,10 @@ fn acknowledgements_flow_both_ways() {
             ..app_uplink(1, b"c")
         })
         .unwrap();
-    assert_eq!(open_uplink(&uplink, &keys, 0, false, None).m_type, MType::ConfirmedDataUp);
+    assert_eq!(
+        open_uplink(&uplink, &keys, 0, false, None).m_type,
+        MType::ConfirmedDataUp
+    );
     assert_eq!(device.confirmed_uplink_acked(), Some(false));
 
     let ack_and_confirm = downlink(
@@ -266,7 +285,9 @@ fn lorawan_1_1_downlink_ack_mic_covers_the_confirmed_uplink_counter() {
     ));
     assert_eq!(device.confirmed_uplink_acked(), Some(false));
     let right = downlink(&spec(Some(70_000)), dev_addr, &keys);
-    device.handle_downlink(&right, RxContext::default()).unwrap();
+    device
+        .handle_downlink(&right, RxContext::default())
+        .unwrap();
     assert_eq!(device.confirmed_uplink_acked(), Some(true));
 }
 

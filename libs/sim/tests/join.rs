@@ -56,8 +56,8 @@ fn reproduces_a_published_ttn_join_request_and_opens_its_join_accept() {
     assert_eq!(request.f_cnt, None);
     assert!([868_100_000, 868_300_000, 868_500_000].contains(&request.frequency_hz));
 
-    let accept = hex::decode("204dd85ae608b87fc4889970b7d2042c9e72959b0057aed6094b16003df12de145")
-        .unwrap();
+    let accept =
+        hex::decode("204dd85ae608b87fc4889970b7d2042c9e72959b0057aed6094b16003df12de145").unwrap();
     let accepted = device.handle_join_accept(&accept).unwrap();
     assert_eq!(accepted.dev_addr, DevAddr::from_u32(0x2601_2e43));
     assert_eq!(accepted.join_nonce.to_u32(), 0xe5_063a);
@@ -178,7 +178,11 @@ fn lorawan_1_1_device_joins_with_opt_neg_and_sends_rekey_ind_until_rekey_conf() 
     for f_cnt in 0..2 {
         let uplink = device.uplink(UplinkParams::default()).unwrap();
         let opened = open_uplink(&uplink, &accepted.keys, f_cnt, true, None);
-        assert_eq!(opened.f_opts, [rekey_ind.clone()], "RekeyInd in encrypted FOpts");
+        assert_eq!(
+            opened.f_opts,
+            std::slice::from_ref(&rekey_ind),
+            "RekeyInd in encrypted FOpts"
+        );
     }
     let rekey_conf = downlink(
         &DownlinkSpec {
@@ -195,7 +199,11 @@ fn lorawan_1_1_device_joins_with_opt_neg_and_sends_rekey_ind_until_rekey_conf() 
         .handle_downlink(&rekey_conf, RxContext::default())
         .unwrap();
     let uplink = device.uplink(UplinkParams::default()).unwrap();
-    assert!(open_uplink(&uplink, &accepted.keys, 2, true, None).f_opts.is_empty());
+    assert!(
+        open_uplink(&uplink, &accepted.keys, 2, true, None)
+            .f_opts
+            .is_empty()
+    );
 
     // A later join must bring a higher JoinNonce (LoRaWAN 1.1 §6.2.3).
     device.join_request().unwrap();
@@ -208,9 +216,16 @@ fn lorawan_1_1_device_joins_with_opt_neg_and_sends_rekey_ind_until_rekey_conf() 
     );
     assert!(matches!(
         device.handle_join_accept(&replayed),
-        Err(Error::JoinNonceNotIncreasing { last: 0x102, got: 0x102 })
+        Err(Error::JoinNonceNotIncreasing {
+            last: 0x102,
+            got: 0x102
+        })
     ));
-    assert_eq!(device.dev_addr(), Some(fields.dev_addr), "session unchanged");
+    assert_eq!(
+        device.dev_addr(),
+        Some(fields.dev_addr),
+        "session unchanged"
+    );
 }
 
 #[test]
@@ -236,7 +251,11 @@ fn lorawan_1_1_device_answered_without_opt_neg_runs_a_1_0_session_on_its_nwk_key
     assert_eq!(accepted.keys.nwk_s_key(), expected.nwk_s_key);
     assert_eq!(accepted.keys.app_s_key, expected.app_s_key);
     let uplink = device.uplink(UplinkParams::default()).unwrap();
-    assert!(open_uplink(&uplink, &accepted.keys, 0, false, None).f_opts.is_empty());
+    assert!(
+        open_uplink(&uplink, &accepted.keys, 0, false, None)
+            .f_opts
+            .is_empty()
+    );
 }
 
 #[test]
@@ -271,7 +290,11 @@ fn refuses_a_join_accept_with_a_wrong_mic_and_stays_unjoined() {
 
 #[test]
 fn lorawan_1_0_2_dev_nonces_are_random_distinct_and_reproducible_from_the_seed() {
-    let keys = RootKeys::v1_0(Eui64::from_u64(1), Eui64::from_u64(2), key("01".repeat(16).as_str()));
+    let keys = RootKeys::v1_0(
+        Eui64::from_u64(1),
+        Eui64::from_u64(2),
+        key("01".repeat(16).as_str()),
+    );
     let nonces = |seed| {
         let mut config = DeviceConfig::new(MacVersion::V1_0_2, eu868());
         config.seed = seed;
@@ -308,7 +331,13 @@ fn us915_join_accept_channel_mask_enables_the_listed_channels() {
     let mut fields = fields(false);
     // Channels 16 to 23 and 66.
     fields.cf_list = Some(CfList::ChannelMask([0, 0x00ff, 0, 0, 0x0004, 0]));
-    let accept = join_accept(&fields, &app_key, dev_eui, join_eui, request.dev_nonce.unwrap());
+    let accept = join_accept(
+        &fields,
+        &app_key,
+        dev_eui,
+        join_eui,
+        request.dev_nonce.unwrap(),
+    );
     device.handle_join_accept(&accept).unwrap();
     assert_eq!(
         device.enabled_channels(),
@@ -316,7 +345,10 @@ fn us915_join_accept_channel_mask_enables_the_listed_channels() {
     );
     for _ in 0..20 {
         let uplink = device.uplink(UplinkParams::default()).unwrap();
-        assert!((16..=23).contains(&uplink.channel), "DR3 only on 125 kHz channels");
+        assert!(
+            (16..=23).contains(&uplink.channel),
+            "DR3 only on 125 kHz channels"
+        );
         assert_eq!(uplink.dr, 3);
     }
 }

@@ -3,8 +3,9 @@
 
 use lorawan_codec::{Direction, MType, MacCommand, PhyPayload, decode_mac_commands};
 use lorawan_crypto::{
-    CipherKey, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey, decrypt_f_opts_in_place, decrypt_frm_payload_in_place,
-    reconstruct_f_cnt, verify_data_downlink_mic_1_0, verify_data_downlink_mic_1_1,
+    CipherKey, FOptsCounter, FullFCnt, MAX_FCNT_GAP, MicKey, decrypt_f_opts_in_place,
+    decrypt_frm_payload_in_place, reconstruct_f_cnt, verify_data_downlink_mic_1_0,
+    verify_data_downlink_mic_1_1,
 };
 
 use super::Device;
@@ -77,12 +78,13 @@ impl Device {
         let session = self.session.as_ref().ok_or(Error::NotActivated)?;
         let frame = PhyPayload::decode(phy)?;
         let m_type = frame.mhdr.m_type;
-        if !matches!(m_type, MType::UnconfirmedDataDown | MType::ConfirmedDataDown) {
+        if !matches!(
+            m_type,
+            MType::UnconfirmedDataDown | MType::ConfirmedDataDown
+        ) {
             return Err(Error::UnexpectedMType(m_type));
         }
-        let mac_payload = frame
-            .mac_payload()
-            .ok_or(Error::UnexpectedMType(m_type))?;
+        let mac_payload = frame.mac_payload().ok_or(Error::UnexpectedMType(m_type))?;
         let fhdr = mac_payload.fhdr();
         if fhdr.dev_addr != session.dev_addr {
             return Err(Error::DevAddrMismatch {

@@ -4,8 +4,8 @@
 //! Rejoin-requests are not sent.
 
 use lorawan_codec::{
-    CfList, DevAddr, DevNonce, JoinAcceptPayload, JoinNonce, JoinReqType, JoinRequest, MType,
-    Mhdr, NetId, PhyPayload,
+    CfList, DevAddr, DevNonce, JoinAcceptPayload, JoinNonce, JoinReqType, JoinRequest, MType, Mhdr,
+    NetId, PhyPayload,
 };
 use lorawan_crypto::{
     MicKey, compute_join_request_mic, decrypt_join_accept, derive_js_int_key,

@@ -61,14 +61,12 @@ impl Device {
                     .retain(|command| *command != MacCommand::RxTimingSetupAns);
                 self.sticky_answers.push(MacCommand::RxTimingSetupAns);
             }
-            MacCommand::TxParamSetupReq(payload) => {
-                // Devices of bands without TxParamSetupReq discard it (RP002-1.0.4).
-                if self.config.band.supports_tx_param_setup() {
-                    self.uplink_dwell_time = payload.uplink_dwell_time;
-                    self.downlink_dwell_time = payload.downlink_dwell_time;
-                    self.max_eirp = Some(payload.max_eirp);
-                    self.answers.push(MacCommand::TxParamSetupAns);
-                }
+            // Devices of bands without TxParamSetupReq discard it (RP002-1.0.4).
+            MacCommand::TxParamSetupReq(payload) if self.config.band.supports_tx_param_setup() => {
+                self.uplink_dwell_time = payload.uplink_dwell_time;
+                self.downlink_dwell_time = payload.downlink_dwell_time;
+                self.max_eirp = Some(payload.max_eirp);
+                self.answers.push(MacCommand::TxParamSetupAns);
             }
             MacCommand::DlChannelReq(payload) => self.dl_channel(payload),
             MacCommand::LinkCheckAns(payload) => self.link_check_answers.push(*payload),
@@ -91,10 +89,9 @@ impl Device {
             MacCommand::RejoinParamSetupReq(payload) if self.is_lorawan_1_1_session() => {
                 self.rejoin_max_time_n = Some(payload.max_time_n);
                 self.rejoin_max_count_n = Some(payload.max_count_n);
-                self.answers
-                    .push(MacCommand::RejoinParamSetupAns(RejoinParamSetupAnsPayload {
-                        time_ok: true,
-                    }));
+                self.answers.push(MacCommand::RejoinParamSetupAns(
+                    RejoinParamSetupAnsPayload { time_ok: true },
+                ));
             }
             _ => {}
         }

@@ -157,8 +157,11 @@ impl Device {
         // requests: one-shot answers and requests placed are done, the rest waits.
         let answers_placed = placed.min(self.answers.len());
         self.answers.drain(..answers_placed);
-        let before_requests = answers_placed + self.sticky_answers.len() + usize::from(rekey_or_reset);
-        let requests_placed = placed.saturating_sub(before_requests).min(self.requests.len());
+        let before_requests =
+            answers_placed + self.sticky_answers.len() + usize::from(rekey_or_reset);
+        let requests_placed = placed
+            .saturating_sub(before_requests)
+            .min(self.requests.len());
         self.requests.drain(..requests_placed);
         Ok(uplink)
     }

@@ -12,9 +12,8 @@ use lorawan_codec::{
 use lorawan_crypto::{
     B1Fields, CipherKey, FOptsCounter, FOptsScheme, MicKey, compute_data_downlink_mic_1_0,
     compute_data_downlink_mic_1_1, compute_join_accept_mic_1_0, compute_join_accept_mic_1_1,
-    decrypt_f_opts, decrypt_frm_payload, derive_js_int_key, encrypt_f_opts,
-    encrypt_frm_payload, encrypt_join_accept, verify_data_uplink_mic_1_0,
-    verify_data_uplink_mic_1_1,
+    decrypt_f_opts, decrypt_frm_payload, derive_js_int_key, encrypt_f_opts, encrypt_frm_payload,
+    encrypt_join_accept, verify_data_uplink_mic_1_0, verify_data_uplink_mic_1_1,
 };
 use tern_sim::{SessionKeys, Uplink};
 
@@ -51,7 +50,7 @@ pub fn join_accept(
         dev_addr: fields.dev_addr,
         dl_settings: DlSettings::new(fields.opt_neg, fields.rx1_dr_offset, fields.rx2_dr).unwrap(),
         rx_delay: RxDelay::new(fields.rx_delay).unwrap(),
-        cf_list: fields.cf_list.clone(),
+        cf_list: fields.cf_list,
     };
     let mut msg = vec![Mhdr::new(MType::JoinAccept).encode()];
     payload.encode_into(&mut msg);
