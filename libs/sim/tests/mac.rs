@@ -9,8 +9,9 @@ use lorawan_codec::{
     NewChannelAnsPayload, NewChannelReqPayload, RxParamSetupAnsPayload, RxParamSetupReqPayload,
     RxTimingSetupReqPayload,
 };
+use lorawan_crypto::FOptsScheme;
 use lorawan_region::Band;
-use network::{DownlinkSpec, downlink, key, open_uplink};
+use network::{DownlinkSpec, downlink, key, open_uplink, open_uplink_with_scheme};
 use tern_sim::{Device, DeviceConfig, MacVersion, RxContext, RxSlot, SessionKeys, UplinkParams};
 
 const DEV_ADDR: u32 = 0x2600_1234;
@@ -350,4 +351,93 @@ fn answers_that_overflow_f_opts_go_in_a_port_zero_payload() {
         link.device.pending_mac_commands(),
         [MacCommand::LinkCheckReq]
     );
+}
+
+#[test]
+fn lorawan_1_1_abp_device_resets_and_answers_1_1_commands_in_either_f_opts_layout() {
+    for scheme in [FOptsScheme::Original, FOptsScheme::Errata] {
+        let keys = SessionKeys {
+            f_nwk_s_int_key: key("11111111111111111111111111111111"),
+            s_nwk_s_int_key: key("22222222222222222222222222222222"),
+            nwk_s_enc_key: key("33333333333333333333333333333333"),
+            app_s_key: key("44444444444444444444444444444444"),
+        };
+        let dev_addr = DevAddr::from_u32(DEV_ADDR);
+        let mut config = DeviceConfig::new(MacVersion::V1_1, Band::by_name("as923").unwrap());
+        config.f_opts_scheme = scheme;
+        let mut device = Device::abp(config, dev_addr, keys);
+        let reset_ind = MacCommand::ResetInd(lorawan_codec::ResetIndPayload {
+            dev_lorawan_minor: 1,
+        });
+        for f_cnt in 0..2 {
+            let uplink = device.uplink(UplinkParams::default()).unwrap();
+            let opened = open_uplink_with_scheme(&uplink, &keys, f_cnt, true, None, scheme);
+            assert_eq!(opened.f_opts, std::slice::from_ref(&reset_ind));
+        }
+        let commands = vec![
+            MacCommand::ResetConf(lorawan_codec::ResetConfPayload {
+                serv_lorawan_minor: 1,
+            }),
+            MacCommand::AdrParamSetupReq(lorawan_codec::AdrParamSetupReqPayload {
+                limit_exp: 6,
+                delay_exp: 5,
+            }),
+            MacCommand::RejoinParamSetupReq(lorawan_codec::RejoinParamSetupReqPayload {
+                max_time_n: 10,
+                max_count_n: 4,
+            }),
+            MacCommand::TxParamSetupReq(lorawan_codec::TxParamSetupReqPayload {
+                downlink_dwell_time: lorawan_codec::DwellTime::Limit400Ms,
+                uplink_dwell_time: lorawan_codec::DwellTime::Limit400Ms,
+                max_eirp: 5,
+            }),
+            MacCommand::DlChannelReq(lorawan_codec::DlChannelReqPayload {
+                ch_index: 1,
+                frequency_hz: 923_600_000,
+            }),
+        ];
+        let phy = downlink(
+            &DownlinkSpec {
+                f_opts: commands,
+                lorawan_1_1: true,
+                scheme: Some(scheme),
+                ..DownlinkSpec::default()
+            },
+            dev_addr,
+            &keys,
+        );
+        device.handle_downlink(&phy, RxContext::default()).unwrap();
+        assert_eq!(device.adr_params(), Some((6, 5)));
+        assert_eq!(device.rejoin_params(), Some((10, 4)));
+        assert_eq!(device.max_eirp(), Some(5));
+        let dl_channel_ans = MacCommand::DlChannelAns(lorawan_codec::DlChannelAnsPayload {
+            channel_frequency_ok: true,
+            uplink_frequency_exists: true,
+        });
+        let uplink = device
+            .uplink(UplinkParams {
+                channel: Some(1),
+                ..UplinkParams::default()
+            })
+            .unwrap();
+        assert_eq!(
+            device.rx1_window(&uplink).unwrap().frequency_hz,
+            923_600_000
+        );
+        let opened = open_uplink_with_scheme(&uplink, &keys, 2, true, None, scheme);
+        assert_eq!(
+            opened.f_opts,
+            [
+                MacCommand::AdrParamSetupAns,
+                MacCommand::RejoinParamSetupAns(lorawan_codec::RejoinParamSetupAnsPayload {
+                    time_ok: true
+                }),
+                MacCommand::TxParamSetupAns,
+                dl_channel_ans.clone(),
+            ]
+        );
+        let uplink = device.uplink(UplinkParams::default()).unwrap();
+        let opened = open_uplink_with_scheme(&uplink, &keys, 3, true, None, scheme);
+        assert_eq!(opened.f_opts, [dl_channel_ans], "DlChannelAns is sticky");
+    }
 }

@@ -84,9 +84,11 @@ pub struct DownlinkSpec {
     pub payload: Vec<u8>,
     pub f_opts: Vec<MacCommand>,
     pub lorawan_1_1: bool,
+    /// The FOpts layout; the errata one when `None`.
+    pub scheme: Option<FOptsScheme>,
 }
 
-/// Builds a downlink for `dev_addr` under `keys`, with the errata FOpts layout.
+/// Builds a downlink for `dev_addr` under `keys`.
 pub fn downlink(spec: &DownlinkSpec, dev_addr: DevAddr, keys: &SessionKeys) -> Vec<u8> {
     let mut f_opts = encode_mac_commands(&spec.f_opts).unwrap();
     if spec.lorawan_1_1 && !f_opts.is_empty() {
@@ -97,7 +99,7 @@ pub fn downlink(spec: &DownlinkSpec, dev_addr: DevAddr, keys: &SessionKeys) -> V
         };
         f_opts = encrypt_f_opts(
             &CipherKey::new(&keys.nwk_s_enc_key),
-            FOptsScheme::Errata,
+            spec.scheme.unwrap_or(FOptsScheme::Errata),
             counter,
             dev_addr,
             spec.f_cnt,
@@ -167,13 +169,32 @@ pub struct OpenedUplink {
 }
 
 /// Decodes a data uplink, checks its MIC for `f_cnt` (1.1: with `conf_f_cnt` and the TxDr and
-/// TxCh of `uplink`), decrypts FOpts and FRMPayload.
+/// TxCh of `uplink`), decrypts FOpts (errata layout) and FRMPayload.
 pub fn open_uplink(
     uplink: &Uplink,
     keys: &SessionKeys,
     f_cnt: u32,
     lorawan_1_1: bool,
     conf_f_cnt: Option<u32>,
+) -> OpenedUplink {
+    open_uplink_with_scheme(
+        uplink,
+        keys,
+        f_cnt,
+        lorawan_1_1,
+        conf_f_cnt,
+        FOptsScheme::Errata,
+    )
+}
+
+/// [`open_uplink`] with the FOpts layout `scheme`.
+pub fn open_uplink_with_scheme(
+    uplink: &Uplink,
+    keys: &SessionKeys,
+    f_cnt: u32,
+    lorawan_1_1: bool,
+    conf_f_cnt: Option<u32>,
+    scheme: FOptsScheme,
 ) -> OpenedUplink {
     let frame = PhyPayload::decode(&uplink.phy).unwrap();
     let mac_payload = frame.mac_payload().unwrap();
@@ -205,7 +226,7 @@ pub fn open_uplink(
     if lorawan_1_1 && !f_opts.is_empty() {
         f_opts = decrypt_f_opts(
             &CipherKey::new(&keys.nwk_s_enc_key),
-            FOptsScheme::Errata,
+            scheme,
             FOptsCounter::FCntUp,
             dev_addr,
             f_cnt,
