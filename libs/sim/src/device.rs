@@ -103,6 +103,8 @@ pub struct Device {
     link_check_answers: Vec<LinkCheckAnsPayload>,
     device_time_answers: Vec<DeviceTimeAnsPayload>,
     received: Vec<ReceivedPayload>,
+    /// The last data uplink without its MIC, for retransmissions.
+    last_uplink: Option<uplink::LastUplink>,
 }
 
 impl Device {
@@ -144,6 +146,7 @@ impl Device {
             link_check_answers: Vec::new(),
             device_time_answers: Vec::new(),
             received: Vec::new(),
+            last_uplink: None,
             config,
         }
     }

@@ -72,6 +72,9 @@ pub enum Error {
         /// The MACPayload length.
         got: usize,
     },
+    /// No data uplink was sent in this session, so there is nothing to send again.
+    #[error("no uplink to retransmit")]
+    NothingToRetransmit,
     /// An FRMPayload was given without an FPort.
     #[error("frm_payload without f_port")]
     PayloadWithoutPort,

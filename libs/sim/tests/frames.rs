@@ -327,3 +327,50 @@ fn refuses_foreign_forged_and_oversized_frames() {
         Err(Error::PayloadWithoutPort)
     ));
 }
+
+#[test]
+fn retransmissions_repeat_the_counter_and_lorawan_1_1_re_signs_for_the_channel() {
+    let keys = keys_1_0();
+    let dev_addr = DevAddr::from_u32(0x2600_0005);
+    let mut device = abp(MacVersion::V1_0_3, "eu868", dev_addr.to_u32(), keys);
+    assert!(matches!(
+        device.retransmit(None),
+        Err(Error::NothingToRetransmit)
+    ));
+    let first = device
+        .uplink(UplinkParams {
+            channel: Some(0),
+            ..app_uplink(1, b"again")
+        })
+        .unwrap();
+    let again = device.retransmit(Some(2)).unwrap();
+    assert_eq!(
+        again.phy, first.phy,
+        "a 1.0 retransmission is the same frame"
+    );
+    assert_eq!((again.frequency_hz, again.f_cnt), (868_500_000, Some(0)));
+    assert_eq!(device.f_cnt_up(), 1);
+
+    let keys = SessionKeys {
+        f_nwk_s_int_key: key("11111111111111111111111111111111"),
+        s_nwk_s_int_key: key("22222222222222222222222222222222"),
+        nwk_s_enc_key: key("33333333333333333333333333333333"),
+        app_s_key: key("44444444444444444444444444444444"),
+    };
+    let mut device = abp(MacVersion::V1_1, "eu868", dev_addr.to_u32(), keys);
+    let first = device
+        .uplink(UplinkParams {
+            channel: Some(0),
+            ..app_uplink(1, b"again")
+        })
+        .unwrap();
+    let again = device.retransmit(Some(1)).unwrap();
+    assert_eq!(again.channel, 1);
+    assert_eq!(
+        again.phy[..again.phy.len() - 4],
+        first.phy[..first.phy.len() - 4]
+    );
+    assert_ne!(again.phy, first.phy, "TxCh enters the 1.1 MIC");
+    let opened = open_uplink(&again, &keys, 0, true, None);
+    assert_eq!(opened.payload, b"again");
+}

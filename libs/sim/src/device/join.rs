@@ -215,6 +215,7 @@ impl Device {
         }
         self.answers.clear();
         self.sticky_answers.clear();
+        self.last_uplink = None;
         self.session = Some(Session {
             dev_addr: accept.dev_addr,
             keys,

@@ -144,6 +144,12 @@ impl Device {
         frame.mic = Some(mic);
         uplink.phy = frame.encode();
         uplink.f_cnt = Some(f_cnt);
+        let last_uplink = LastUplink {
+            msg,
+            f_cnt,
+            dr: uplink.dr,
+            ack,
+        };
         let next = f_cnt.checked_add(1).ok_or(Error::FCntExhausted)?;
 
         // Only now, with the frame built, does the device's state move.
@@ -163,6 +169,38 @@ impl Device {
             .saturating_sub(before_requests)
             .min(self.requests.len());
         self.requests.drain(..requests_placed);
+        self.last_uplink = Some(last_uplink);
+        Ok(uplink)
+    }
+
+    /// Sends the last data uplink again with the same FCntUp, as NbTrans and unacknowledged
+    /// confirmed uplinks require (LoRaWAN 1.0.4 §4.3.1.1, §18.4): on a pseudo-random enabled
+    /// channel allowing its data rate, or on `channel`. A LoRaWAN 1.1 frame gets a new MIC,
+    /// whose B1 block covers the channel.
+    pub fn retransmit(&mut self, channel: Option<usize>) -> Result<Uplink> {
+        let session = self.session.as_ref().ok_or(Error::NotActivated)?;
+        let last = self.last_uplink.clone().ok_or(Error::NothingToRetransmit)?;
+        let (keys, lorawan_1_1, dev_addr) = (session.keys, session.lorawan_1_1, session.dev_addr);
+        let current_dr = self.dr;
+        self.dr = last.dr;
+        let picked = self.pick_channel(channel);
+        self.dr = current_dr;
+        let (channel_index, channel) = picked?;
+        let mut uplink = self.radio_of(channel_index, channel)?;
+        uplink.dr = last.dr;
+        uplink.modulation = self.modulation(last.dr)?;
+        let mic = uplink_mic(
+            &keys,
+            lorawan_1_1,
+            last.ack,
+            &uplink,
+            dev_addr,
+            last.f_cnt,
+            &last.msg,
+        )?;
+        uplink.phy = last.msg;
+        uplink.phy.extend_from_slice(&mic);
+        uplink.f_cnt = Some(last.f_cnt);
         Ok(uplink)
     }
 
@@ -187,6 +225,17 @@ impl Device {
         commands.extend(self.requests.iter().cloned());
         commands
     }
+}
+
+/// The last data uplink, kept for retransmissions.
+#[derive(Debug, Clone)]
+pub(super) struct LastUplink {
+    /// The PHYPayload without its MIC.
+    msg: Vec<u8>,
+    f_cnt: u32,
+    dr: u8,
+    /// The acknowledged downlink counter (ConfFCnt of the 1.1 MIC).
+    ack: Option<u32>,
 }
 
 /// Splits the owed commands into those for FOpts and those for a port-0 FRMPayload; both are
