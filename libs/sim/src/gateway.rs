@@ -4,7 +4,8 @@
 //! One owned task receives every datagram: PUSH_ACK and PULL_ACK go to [`Gateway::next_ack`],
 //! each PULL_RESP is answered at once with a TX_ACK whose outcome the caller scripts
 //! ([`TxAckReply`]) and then handed to [`Gateway::next_downlink`]. An optional second task
-//! sends PULL_DATA keepalives. Both end when the gateway is dropped.
+//! sends PULL_DATA keepalives. Both end when the gateway is dropped. Both queues are bounded:
+//! unread acknowledgements and downlinks beyond 4096 are dropped (downlinks are counted).
 //!
 //! The concentrator counter `tmst` counts microseconds from the gateway's start (plus an
 //! offset, to test wrapping) on tokio's clock, so paused-time tests control it.
@@ -14,7 +15,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -128,6 +129,8 @@ struct Shared {
     default_tx_ack: TxAckReply,
     start: Instant,
     tmst_offset: u32,
+    /// Downlinks dropped because nobody read them.
+    downlinks_dropped: AtomicU64,
 }
 
 impl Shared {
@@ -175,12 +178,16 @@ impl Shared {
     }
 }
 
+/// How many acknowledgements and downlinks wait for the caller before new ones are dropped, so
+/// a load test that never reads them keeps bounded memory.
+const QUEUE_LEN: usize = 4096;
+
 /// A virtual Semtech UDP packet forwarder; see the module documentation.
 #[derive(Debug)]
 pub struct Gateway {
     shared: Arc<Shared>,
-    acks: mpsc::UnboundedReceiver<PushAck>,
-    downlinks: mpsc::UnboundedReceiver<ReceivedDownlink>,
+    acks: mpsc::Receiver<PushAck>,
+    downlinks: mpsc::Receiver<ReceivedDownlink>,
     receiver: JoinHandle<()>,
     keepalive: Option<JoinHandle<()>>,
 }
@@ -208,9 +215,10 @@ impl Gateway {
             default_tx_ack: config.default_tx_ack,
             start: Instant::now(),
             tmst_offset: config.tmst_offset,
+            downlinks_dropped: AtomicU64::new(0),
         });
-        let (ack_tx, acks) = mpsc::unbounded_channel();
-        let (downlink_tx, downlinks) = mpsc::unbounded_channel();
+        let (ack_tx, acks) = mpsc::channel(QUEUE_LEN);
+        let (downlink_tx, downlinks) = mpsc::channel(QUEUE_LEN);
         let receiver = tokio::spawn(receive(Arc::clone(&shared), ack_tx, downlink_tx));
         Ok(Self {
             shared,
@@ -237,6 +245,12 @@ impl Gateway {
     /// Returns the concentrator counter now, in µs, wrapping at 2^32.
     pub fn tmst(&self) -> u32 {
         self.shared.tmst()
+    }
+
+    /// Returns how many PULL_RESPs were answered but dropped because the caller had not read
+    /// the earlier ones.
+    pub fn downlinks_dropped(&self) -> u64 {
+        self.shared.downlinks_dropped.load(Ordering::Relaxed)
     }
 
     /// Sends a PULL_DATA and returns its token; the PULL_ACK comes through
@@ -400,8 +414,8 @@ impl Drop for Gateway {
 /// The receive task: sorts datagrams and answers PULL_RESPs; ignores what does not decode.
 async fn receive(
     shared: Arc<Shared>,
-    acks: mpsc::UnboundedSender<PushAck>,
-    downlinks: mpsc::UnboundedSender<ReceivedDownlink>,
+    acks: mpsc::Sender<PushAck>,
+    downlinks: mpsc::Sender<ReceivedDownlink>,
 ) {
     let mut buf = vec![0u8; semtech_udp::MAX_DATAGRAM_LEN];
     loop {
@@ -418,7 +432,8 @@ async fn receive(
                 } else {
                     Identifier::PullAck
                 };
-                let _ = acks.send(PushAck {
+                // Acknowledgements nobody waits for are dropped once the queue is full.
+                let _ = acks.try_send(PushAck {
                     identifier,
                     token: ack.token,
                 });
@@ -446,12 +461,15 @@ async fn receive(
                         return;
                     }
                 }
-                let _ = downlinks.send(ReceivedDownlink {
+                let received = ReceivedDownlink {
                     token: pull_resp.token,
                     txpk: pull_resp.txpk,
                     reply,
                     received_tmst,
-                });
+                };
+                if let Err(mpsc::error::TrySendError::Full(_)) = downlinks.try_send(received) {
+                    shared.downlinks_dropped.fetch_add(1, Ordering::Relaxed);
+                }
             }
             Datagram::PushData(_) | Datagram::PullData(_) | Datagram::TxAck(_) => {}
         }

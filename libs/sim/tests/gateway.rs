@@ -250,6 +250,7 @@ async fn silent_policy_sends_no_tx_ack_and_stat_and_keepalives_reach_the_server(
     let downlink = gateway.next_downlink(WAIT).await.unwrap();
     assert_eq!(downlink.reply, TxAckReply::Silent);
     assert_eq!(downlink.token, Token(9));
+    assert_eq!(gateway.downlinks_dropped(), 0);
 
     gateway.start_keepalive(Duration::from_millis(20));
     // The first datagram after the PULL_RESP is a keepalive, not a TX_ACK.
