@@ -5,8 +5,8 @@
 //! and out as bytes; the caller moves them over a radio (usually a [`crate::Gateway`]) and
 //! passes the receive context in. There is no clock: receive windows are the caller's to time.
 //!
-//! Deliberately absent: class B, rejoin-requests, ADR back-off (ADRACKReq), duty-cycle
-//! enforcement and retransmission timing; the device records the settings that govern them.
+//! Deliberately absent: class B, rejoin-requests, duty-cycle enforcement and retransmission
+//! timing; the device records the settings that govern them.
 
 mod channels;
 mod config;
@@ -91,6 +91,8 @@ pub struct Device {
     max_eirp: Option<u8>,
     adr_ack_limit_exp: Option<u8>,
     adr_ack_delay_exp: Option<u8>,
+    /// ADR_ACK_CNT: uplinks since the last downlink (LoRaWAN 1.0.4 §4.3.1.1).
+    adr_ack_cnt: u32,
     rejoin_max_time_n: Option<u8>,
     rejoin_max_count_n: Option<u8>,
     /// Answers sent once, in the next uplink.
@@ -137,6 +139,7 @@ impl Device {
             max_eirp: None,
             adr_ack_limit_exp: None,
             adr_ack_delay_exp: None,
+            adr_ack_cnt: 0,
             rejoin_max_time_n: None,
             rejoin_max_count_n: None,
             answers: Vec::new(),
@@ -324,6 +327,24 @@ impl Device {
     /// Returns Limit_exp and Delay_exp of the last ADRParamSetupReq.
     pub fn adr_params(&self) -> Option<(u8, u8)> {
         self.adr_ack_limit_exp.zip(self.adr_ack_delay_exp)
+    }
+
+    /// Returns ADR_ACK_CNT, the uplinks sent since the last downlink.
+    pub fn adr_ack_cnt(&self) -> u32 {
+        self.adr_ack_cnt
+    }
+
+    /// Returns ADR_ACK_LIMIT and ADR_ACK_DELAY: the band defaults, or the values of an
+    /// ADRParamSetupReq (LoRaWAN 1.1 §5.11).
+    pub fn adr_ack_limits(&self) -> (u32, u32) {
+        let timing = self.config.band.timing();
+        let limit = self
+            .adr_ack_limit_exp
+            .map_or(u32::from(timing.adr_ack_limit), |exp| 1 << exp);
+        let delay = self
+            .adr_ack_delay_exp
+            .map_or(u32::from(timing.adr_ack_delay), |exp| 1 << exp);
+        (limit, delay)
     }
 
     /// Returns MaxTimeN and MaxCountN of the last RejoinParamSetupReq.

@@ -441,3 +441,36 @@ fn lorawan_1_1_abp_device_resets_and_answers_1_1_commands_in_either_f_opts_layou
         assert_eq!(opened.f_opts, [dl_channel_ans], "DlChannelAns is sticky");
     }
 }
+
+#[test]
+fn adr_back_off_asks_for_a_downlink_then_restores_power_and_lowers_the_data_rate() {
+    let mut link = Link::new(MacVersion::V1_0_4, "eu868");
+    link.send(vec![link_adr(5, 3, 0, 0b111, 1)], RxSlot::Rx1, 5.0);
+    assert_eq!((link.device.dr(), link.device.tx_power()), (5, 3));
+    assert_eq!(link.device.adr_ack_limits(), (64, 32));
+    let mut adr_ack_reqs = Vec::new();
+    for _ in 0..129 {
+        let f_cnt = link.device.f_cnt_up();
+        let uplink = link.device.uplink(UplinkParams::default()).unwrap();
+        let opened = open_uplink(&uplink, &keys(), f_cnt, false, None);
+        adr_ack_reqs.push((opened.f_ctrl.adr_ack_req, uplink.dr, link.device.tx_power()));
+    }
+    // Uplink n (from 0) is sent with ADR_ACK_CNT = n.
+    assert_eq!(adr_ack_reqs[63], (false, 5, 3));
+    assert_eq!(adr_ack_reqs[64], (true, 5, 3));
+    assert_eq!(adr_ack_reqs[95], (true, 5, 3));
+    assert_eq!(adr_ack_reqs[96], (true, 5, 0), "default TX power first");
+    assert_eq!(adr_ack_reqs[127], (true, 5, 0));
+    assert_eq!(adr_ack_reqs[128], (true, 4, 0), "then one data rate lower");
+    assert_eq!(link.device.adr_ack_cnt(), 129);
+
+    link.send(vec![], RxSlot::Rx2, 5.0);
+    assert_eq!(link.device.adr_ack_cnt(), 0);
+    let f_cnt = link.device.f_cnt_up();
+    let uplink = link.device.uplink(UplinkParams::default()).unwrap();
+    assert!(
+        !open_uplink(&uplink, &keys(), f_cnt, false, None)
+            .f_ctrl
+            .adr_ack_req
+    );
+}

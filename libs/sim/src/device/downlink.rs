@@ -179,6 +179,7 @@ impl Device {
             session.n_f_cnt_down = Some(f_cnt);
         }
         session.ack_owed = confirmed.then_some(f_cnt);
+        self.adr_ack_cnt = 0;
         if ack && let Some((_, acked)) = &mut session.confirmed_uplink {
             *acked = true;
         }

@@ -66,6 +66,7 @@ impl Device {
         let ack = session.ack_owed;
         let rekey_or_reset = session.rekey_pending || session.reset_pending;
 
+        let adr_ack_req = self.adr_backoff();
         let commands = self.mac_commands_for_uplink();
         let (f_opts_commands, port_commands) = split_commands(&commands, &params);
         let placed = f_opts_commands.len() + port_commands.len();
@@ -111,6 +112,7 @@ impl Device {
             dev_addr,
             f_ctrl: FCtrl {
                 adr: self.config.adr,
+                adr_ack_req,
                 ack: ack.is_some(),
                 ..FCtrl::default()
             },
@@ -156,6 +158,9 @@ impl Device {
         let session = self.session.as_mut().ok_or(Error::NotActivated)?;
         session.f_cnt_up = next;
         session.ack_owed = None;
+        if self.config.adr {
+            self.adr_ack_cnt = self.adr_ack_cnt.saturating_add(1);
+        }
         if params.confirmed {
             session.confirmed_uplink = Some((f_cnt, false));
         }
@@ -171,6 +176,37 @@ impl Device {
         self.requests.drain(..requests_placed);
         self.last_uplink = Some(last_uplink);
         Ok(uplink)
+    }
+
+    /// Applies the ADR back-off before an uplink and tells whether it sets ADRACKReq
+    /// (LoRaWAN 1.0.4 §4.3.1.1): past ADR_ACK_LIMIT uplinks without a downlink the device asks
+    /// for one, and every ADR_ACK_DELAY uplinks after that it first restores the default TX
+    /// power, then lowers the data rate one step at a time, and at the lowest data rate
+    /// enables the default channels again.
+    fn adr_backoff(&mut self) -> bool {
+        if !self.config.adr {
+            return false;
+        }
+        let (limit, delay) = self.adr_ack_limits();
+        let min_dr = self.config.band.adr_data_rate_range().0;
+        let cnt = self.adr_ack_cnt;
+        if cnt >= limit.saturating_add(delay) && (cnt - limit).is_multiple_of(delay.max(1)) {
+            if self.tx_power != 0 {
+                self.tx_power = 0;
+            } else if self.dr > min_dr {
+                self.dr -= 1;
+            } else {
+                let (channels, enabled) = super::channels::initial(&self.config.band);
+                for index in enabled {
+                    if !self.enabled.contains(&index) && channels.get(index).is_some() {
+                        self.enabled.push(index);
+                    }
+                }
+                self.enabled.sort_unstable();
+            }
+        }
+        let at_defaults = self.tx_power == 0 && self.dr <= min_dr;
+        cnt >= limit && !at_defaults
     }
 
     /// Sends the last data uplink again with the same FCntUp, as NbTrans and unacknowledged
