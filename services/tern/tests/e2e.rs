@@ -7,22 +7,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lorawan_codec::{Direction, JoinReqType};
-use lorawan_crypto::{CipherKey, decrypt_frm_payload, encrypt_frm_payload};
-use semtech_udp::{
-    CodingRate, CrcStatus, DataRate, Datagram, GatewayEui, ProtocolVersion, PullData, PullResp,
-    PushData, Rxpk, Token, TxAck,
-};
+use lorawan_codec::{Direction, PhyPayload};
+use lorawan_crypto::{CipherKey, decrypt_frm_payload};
+use lorawan_region::Band;
+use semtech_udp::{GatewayEui, Identifier};
 use tern_bus::{Bus, BusMetrics};
 use tern_config::GatewayConfig;
 use tern_gateway::GatewayDeps;
 use tern_join::testsuite::{TestDevice, test_kek};
 use tern_join::{JoinDeps, JoinStore, MacVersion, PgJoinStore};
-use tern_network::testsuite::{SimDevice, TestEnv, next};
+use tern_network::testsuite::{TestEnv, next};
 use tern_network::{Activation, DeviceRegistry, NetworkDevice};
 use tern_postgres::testsuite::TestSchema;
+use tern_sim::{Device, DeviceConfig, Gateway, RootKeys, RxMeta, UplinkParams};
 use tern_telemetry::{Metrics, Readiness, Shutdown, prometheus_client};
-use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 /// Upper bound of every wait; reached only when the test fails.
@@ -135,122 +133,6 @@ fn network_device(device: &TestDevice) -> NetworkDevice {
     }
 }
 
-/// A simulated packet forwarder speaking Semtech UDP protocol v2.
-struct TestGateway {
-    eui: GatewayEui,
-    socket: UdpSocket,
-    server: SocketAddr,
-    next_token: u16,
-}
-
-impl TestGateway {
-    async fn new(server: SocketAddr) -> TestGateway {
-        TestGateway {
-            eui: GatewayEui::from_u64(GATEWAY_EUI),
-            socket: UdpSocket::bind("127.0.0.1:0")
-                .await
-                .expect("gateway socket"),
-            server,
-            next_token: 0x0e2e,
-        }
-    }
-
-    fn token(&mut self) -> Token {
-        self.next_token = self.next_token.wrapping_add(1);
-        Token(self.next_token)
-    }
-
-    async fn send(&self, datagram: Datagram) {
-        let bytes = datagram.encode().expect("datagram encodes");
-        self.socket
-            .send_to(&bytes, self.server)
-            .await
-            .expect("datagram sent");
-    }
-
-    async fn recv(&self) -> Datagram {
-        let mut buf = vec![0u8; 65_536];
-        let (len, _) = tokio::time::timeout(TIMEOUT, self.socket.recv_from(&mut buf))
-            .await
-            .expect("datagram from the edge in time")
-            .expect("socket receives");
-        Datagram::decode(&buf[..len]).expect("datagram from the edge decodes")
-    }
-
-    async fn pull_data(&mut self) -> Token {
-        let token = self.token();
-        self.send(Datagram::PullData(PullData {
-            version: ProtocolVersion::V2,
-            token,
-            gateway_eui: self.eui,
-        }))
-        .await;
-        token
-    }
-
-    async fn push_data(&mut self, rxpk: Rxpk) -> Token {
-        let token = self.token();
-        self.send(Datagram::PushData(PushData {
-            version: ProtocolVersion::V2,
-            token,
-            gateway_eui: self.eui,
-            rxpk: vec![rxpk],
-            stat: None,
-            rejected: vec![],
-        }))
-        .await;
-        token
-    }
-
-    async fn tx_ack(&self, token: Token) {
-        self.send(Datagram::TxAck(TxAck {
-            version: ProtocolVersion::V2,
-            token,
-            gateway_eui: self.eui,
-            txpk_ack: None,
-        }))
-        .await;
-    }
-
-    /// Receives datagrams until a PULL_RESP, skipping acknowledgements.
-    async fn next_pull_resp(&self) -> PullResp {
-        loop {
-            if let Datagram::PullResp(pull_resp) = self.recv().await {
-                return pull_resp;
-            }
-        }
-    }
-}
-
-/// An rxpk received on 868.1 MHz at SF7BW125 (EU868 DR5) with concentrator counter `tmst`.
-fn rxpk(data: Vec<u8>, tmst: u32) -> Rxpk {
-    Rxpk {
-        time: None,
-        tmms: None,
-        tmst,
-        ftime: None,
-        freq: 868.1,
-        chan: Some(0),
-        rfch: Some(0),
-        brd: None,
-        mid: None,
-        aesk: None,
-        stat: CrcStatus::Ok,
-        datr: DataRate::Lora {
-            spreading_factor: 7,
-            bandwidth_hz: 125_000,
-        },
-        codr: Some(CodingRate::lora(5)),
-        hpw: None,
-        rssi: Some(-60),
-        rssis: None,
-        lsnr: Some(8.5),
-        foff: None,
-        data,
-        rsig: vec![],
-    }
-}
-
 #[tokio::test]
 async fn otaa_device_joins_through_the_udp_edge_and_its_uplink_reaches_as_up() {
     let env = TestEnv::start().await.expect("network service starts");
@@ -281,57 +163,87 @@ async fn otaa_device_joins_through_the_udp_edge_and_its_uplink_reaches_as_up() {
     let mut as_up = env.subscribe_as_up().await.expect("as.up subscription");
     bus.flush().await.expect("bus flushes");
 
-    let mut gateway = TestGateway::new(edge_addr).await;
-    let pull_token = gateway.pull_data().await;
-    match gateway.recv().await {
-        Datagram::PullAck(ack) => assert_eq!(ack.token, pull_token),
-        other => panic!("expected PULL_ACK, got {other:?}"),
-    }
+    let mut gateway = Gateway::connect(GatewayEui::from_u64(GATEWAY_EUI), edge_addr)
+        .await
+        .expect("gateway socket");
+    let pull_token = gateway.pull_data().await.expect("PULL_DATA sent");
+    let ack = gateway.next_ack(TIMEOUT).await.expect("PULL_ACK in time");
+    assert_eq!(
+        (ack.identifier, ack.token),
+        (Identifier::PullAck, pull_token)
+    );
     next(&mut claims)
         .await
         .expect("the edge claims the gateway");
 
-    // Join-request (LoRaWAN 1.0.3 §6.2.4) with the AppKey MIC.
-    let dev_nonce = 0x0e2e;
-    gateway
-        .push_data(rxpk(device.join_request(dev_nonce), JOIN_TMST))
-        .await;
-
-    let pull_resp = gateway.next_pull_resp().await;
-    let txpk = &pull_resp.txpk;
-    assert_eq!(txpk.tmst, Some(JOIN_TMST + JOIN_ACCEPT_DELAY1_US));
-    assert_eq!(txpk.freq_hz(), 868_100_000);
-    assert!(txpk.ipol, "downlinks use inverted polarity");
-    let opened = device
-        .open_join_accept(&txpk.data, JoinReqType::JoinRequest, dev_nonce)
-        .expect("the join-accept decrypts with the AppKey and its MIC checks");
-    gateway.tx_ack(pull_resp.token).await;
-
-    // First data uplink of the session: FPort 1, FCnt 0, FRMPayload under the AppSKey.
-    let dev_addr = opened.body.dev_addr;
-    let f_cnt = 0;
-    let plain = b"\x01\x02tern";
-    let app_s_key = CipherKey::new(&opened.app_s_key);
-    let encrypted = encrypt_frm_payload(&app_s_key, Direction::Uplink, dev_addr, f_cnt, plain)
-        .expect("a short payload encrypts");
-    let sim = SimDevice {
-        dev_addr,
-        f_nwk_s_int_key: opened.f_nwk_s_int_key,
-        s_nwk_s_int_key: opened.s_nwk_s_int_key,
-        nwk_s_enc_key: opened.nwk_s_enc_key,
-        lorawan_1_1: false,
+    // Join-request (LoRaWAN 1.0.3 §6.2.4) with the AppKey MIC, at SF7BW125 (EU868 DR5).
+    let mut config = DeviceConfig::new(
+        tern_sim::MacVersion::V1_0_3,
+        Band::by_name("eu868").expect("eu868 is a band"),
+    );
+    config.dr = 5;
+    let mut sim = Device::otaa(
+        config,
+        RootKeys::v1_0(device.dev_eui, device.join_eui, device.app_key),
+    );
+    let join_request = sim
+        .join_request_with_dev_nonce(0x0e2e)
+        .expect("an OTAA device builds a join-request");
+    let meta = |tmst| RxMeta {
+        tmst: Some(tmst),
+        ..RxMeta::default()
     };
     gateway
-        .push_data(rxpk(sim.data_up(f_cnt, false, &encrypted), 1_900_000_000))
-        .await;
+        .send_uplink(&join_request, meta(JOIN_TMST))
+        .await
+        .expect("PUSH_DATA sent");
+
+    let downlink = gateway
+        .next_downlink(TIMEOUT)
+        .await
+        .expect("a PULL_RESP in time");
+    let txpk = &downlink.txpk;
+    assert_eq!(txpk.tmst, Some(JOIN_TMST + JOIN_ACCEPT_DELAY1_US));
+    let rx1 = sim.rx1_window(&join_request).expect("an RX1 window");
+    assert_eq!(txpk.freq_hz(), u64::from(join_request.frequency_hz));
+    assert_eq!(txpk.freq_hz(), u64::from(rx1.frequency_hz));
+    assert!(txpk.ipol, "downlinks use inverted polarity");
+    let accepted = sim
+        .handle_join_accept(&txpk.data)
+        .expect("the join-accept decrypts with the AppKey and its MIC checks");
+
+    // First data uplink of the session: FPort 1, FCnt 0, FRMPayload under the AppSKey.
+    let dev_addr = accepted.dev_addr;
+    let plain = b"\x01\x02tern";
+    let data_up = sim
+        .uplink(UplinkParams {
+            f_port: Some(1),
+            payload: plain.to_vec(),
+            confirmed: false,
+            channel: Some(0),
+        })
+        .expect("the device builds its first uplink");
+    assert_eq!(data_up.f_cnt, Some(0));
+    assert_eq!(data_up.frequency_hz, 868_100_000);
+    let encrypted = PhyPayload::decode(&data_up.phy)
+        .expect("the uplink decodes")
+        .mac_payload()
+        .expect("a data frame")
+        .frm_payload()
+        .to_vec();
+    gateway
+        .send_uplink(&data_up, meta(1_900_000_000))
+        .await
+        .expect("PUSH_DATA sent");
 
     let uplink = next(&mut as_up).await.expect("an uplink on as.up");
     assert_eq!(uplink.dev_eui, device.dev_eui.to_u64());
     assert_eq!(uplink.join_eui, device.join_eui.to_u64());
     assert_eq!(uplink.dev_addr, dev_addr.to_u32());
-    assert_eq!(uplink.f_cnt, f_cnt);
+    assert_eq!(uplink.f_cnt, 0);
     assert_eq!(uplink.f_port, Some(1));
     assert_eq!(uplink.frm_payload.as_ref(), encrypted.as_slice());
+    let app_s_key = CipherKey::new(&accepted.keys.app_s_key);
     let decrypted = decrypt_frm_payload(
         &app_s_key,
         Direction::Uplink,
