@@ -5,6 +5,7 @@
 
 mod downlink;
 mod lifecycle;
+mod mac;
 mod otaa;
 mod registry;
 mod session;
