@@ -20,7 +20,9 @@ mod ack;
 mod context;
 mod dedup;
 mod error;
+mod gateway_status;
 mod keys;
+pub mod leader;
 mod mac;
 mod mac_version;
 mod metrics;
@@ -49,7 +51,8 @@ use tracing::info;
 pub use dedup::{Claim, Dedup, frame_hash};
 pub use error::{Error, Result};
 pub use keys::RedisKeys;
-pub use metrics::NetworkMetrics;
+pub use leader::LeaderChoice;
+pub use metrics::{GatewayMetrics, NetworkMetrics};
 pub use registry::{
     Activation, DeviceRegistry, NetworkDevice, NetworkSessionKeys, PgDeviceRegistry,
 };
@@ -78,6 +81,8 @@ pub struct NetworkDeps {
     pub metrics: Metrics,
     /// Readiness flags; component `network` is ready while `up` is served.
     pub readiness: Readiness,
+    /// How this replica takes part in electing the one that sweeps for silent gateways.
+    pub leader: LeaderChoice,
 }
 
 /// Builds and connects the Redis pool described by `[redis]`.
@@ -144,9 +149,14 @@ pub async fn run(
             .queue_subscribe(&subjects.gw_txack_all(), queue_group::NETWORK)
             .await
             .context("subscribe to gw.*.txack")?;
-        anyhow::Ok((uplinks, tx_acks))
+        let gateway_stats = deps
+            .bus
+            .queue_subscribe(&subjects.gw_stats_all(), queue_group::NETWORK)
+            .await
+            .context("subscribe to gw.*.stats")?;
+        anyhow::Ok((uplinks, tx_acks, gateway_stats))
     };
-    let (uplinks, tx_acks) = tokio::select! {
+    let (uplinks, tx_acks, gateway_stats) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("network service stopped before it started");
@@ -155,6 +165,22 @@ pub async fn run(
         subscriptions = start => subscriptions?,
     };
     let keys = RedisKeys::new(&deps.redis_key_prefix);
+    let gateway_status_shutdown = shutdown.child();
+    let gateway_status = gateway_status::spawn(
+        gateway_status::GatewayStatus {
+            bus: deps.bus.clone(),
+            store: gateway_status::GatewayStore::new(deps.redis.clone(), keys.clone()),
+            metrics: GatewayMetrics::register(&deps.metrics),
+            offline_after: config.gateway_offline_after,
+            sweep_interval: config.gateway_sweep_interval,
+            lease_duration: config.leader_lease_duration,
+        },
+        gateway_stats,
+        deps.leader.clone(),
+        deps.redis.clone(),
+        &keys,
+        gateway_status_shutdown.clone(),
+    );
     let context = Arc::new(context::Context::new(
         deps.bus.clone(),
         registry,
@@ -181,7 +207,7 @@ pub async fn run(
         max_in_flight,
         "network service ready"
     );
-    server::serve(
+    let served = server::serve(
         uplinks,
         tx_acks,
         context,
@@ -189,5 +215,8 @@ pub async fn run(
         &deps.readiness,
         shutdown,
     )
-    .await
+    .await;
+    gateway_status_shutdown.trigger();
+    gateway_status.await.context("gateway status task")?;
+    served
 }
