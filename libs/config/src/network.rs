@@ -177,7 +177,10 @@ impl NetworkConfig {
         checks.at_least_one("network.max_in_flight", self.max_in_flight);
         checks.positive("network.join_request_timeout", self.join_request_timeout);
         checks.positive("network.gateway_offline_after", self.gateway_offline_after);
-        checks.positive("network.gateway_sweep_interval", self.gateway_sweep_interval);
+        checks.positive(
+            "network.gateway_sweep_interval",
+            self.gateway_sweep_interval,
+        );
         checks.require(
             self.leader_lease_duration >= Duration::from_millis(30),
             "network.leader_lease_duration",

@@ -58,8 +58,15 @@ pub(crate) fn spawn(
     let lease_duration = gateway_status.lease_duration;
     match choice {
         LeaderChoice::Redis => {
-            let lock = RedisLock::new(redis, keys.leader(leader::GATEWAY_SWEEP_ROLE), lease_duration);
-            info!(holder_id = lock.holder_id(), "leader election through a redis lock");
+            let lock = RedisLock::new(
+                redis,
+                keys.leader(leader::GATEWAY_SWEEP_ROLE),
+                lease_duration,
+            );
+            info!(
+                holder_id = lock.holder_id(),
+                "leader election through a redis lock"
+            );
             tokio::spawn(run(gateway_status, stats, lock, shutdown))
         }
         #[cfg(feature = "kube")]

@@ -264,9 +264,6 @@ fn micros_to_nanos(micros: i64) -> i64 {
 fn unexpected_reply(what: &'static str) -> Error {
     Error::Redis {
         what,
-        source: fred::error::Error::new(
-            fred::error::ErrorKind::Parse,
-            "unexpected script reply",
-        ),
+        source: fred::error::Error::new(fred::error::ErrorKind::Parse, "unexpected script reply"),
     }
 }

@@ -109,7 +109,8 @@ impl KubeLease {
     }
 
     /// Writes `lease` back (or creates it) and tells whether the API server accepted it; a
-    /// 409 means another replica wrote first.
+    /// 409 (`Conflict` on a stale `resourceVersion`, `AlreadyExists` on a create) means
+    /// another replica wrote first.
     async fn write(&self, lease: &Lease, create: bool) -> Result<bool> {
         let params = PostParams::default();
         let written = if create {
@@ -119,7 +120,9 @@ impl KubeLease {
         };
         match written {
             Ok(_) => Ok(true),
-            Err(kube::Error::Api(status)) if status.is_conflict() => Ok(false),
+            Err(kube::Error::Api(status)) if status.is_conflict() || status.is_already_exists() => {
+                Ok(false)
+            }
             Err(error) => Err(error.into()),
         }
     }
@@ -162,7 +165,8 @@ impl LeaderElection for KubeLease {
                 spec.acquire_time = Some(MicroTime(now));
                 spec.renew_time = Some(MicroTime(now));
                 spec.lease_duration_seconds = Some(self.lease_duration_seconds);
-                spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0).saturating_add(1));
+                spec.lease_transitions =
+                    Some(spec.lease_transitions.unwrap_or(0).saturating_add(1));
                 self.write(&lease, false).await
             }
         }
