@@ -9,12 +9,17 @@
 //! requests out.
 //!
 //! Not here yet: MAC commands beyond LinkCheckReq, DeviceTimeReq and DevStatusReq, ADR
-//! decisions, the application downlink queue (`ns.queue`), class C downlinks,
-//! rejoin-requests and gateway statistics.
+//! decisions, the application downlink queue (`ns.queue`), class C downlinks and
+//! rejoin-requests.
+//!
+//! Gateway status (`gateway_status`): `gw.*.stats` in (queue group `network`), each
+//! gateway's latest stats and last-seen time in Redis, `gw.{eui}.status` out when a gateway
+//! starts or stops talking; silence is found by one replica elected through `leader`.
 //!
 //! Entry point: [`run`]. Modules: `server` (the NATS loop), `uplink` (data frames), `otaa`
 //! (join-requests), `mac` (MAC command answers), `ack` (network downlink frames), `radio`
-//! (windows and modulations), `dedup`, `session`, `registry`, `keys`, `metrics`.
+//! (windows and modulations), `dedup`, `session`, `registry`, `keys`, `metrics`,
+//! `gateway_status`, `leader`.
 
 mod ack;
 mod context;
