@@ -179,6 +179,8 @@ async fn sweep_while_leading(
                 _ = ticks.tick() => sweep(gateway_status, &leading_now).await,
             }
         }
+        // Only the leader reports the count, so a sum over replicas stays right.
+        gateway_status.metrics.set_gateways_online(0);
         debug!("gateway sweep stopped: leadership lost");
     }
 }

@@ -46,7 +46,8 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', cutoff
 
 /// For each gateway `ARGV[i + 1]` with hash `KEYS[i + 1]`: when it is online and was last seen
 /// more than `ARGV[1]` microseconds ago, marks it offline and removes it from the online set
-/// `KEYS[1]`; a gateway not online (or gone) only leaves the set. Returns, per gateway marked
+/// `KEYS[1]`; a gateway not online (or gone, or without a last-seen time) only leaves the
+/// set. Returns, per gateway marked
 /// offline, `{eui, last_seen_us, sequence, stats, now_us}`.
 const MARK_OFFLINE: &str = r"
 local t = redis.call('TIME')
@@ -56,8 +57,9 @@ local marked = {}
 for i = 2, #KEYS do
   local eui = ARGV[i]
   local state = redis.call('HMGET', KEYS[i], 'online', 'last_seen_us', 'stats')
-  if state[1] == '1' then
-    if tonumber(state[2]) <= cutoff then
+  local last_seen = tonumber(state[2])
+  if state[1] == '1' and last_seen ~= nil then
+    if last_seen <= cutoff then
       local sequence = redis.call('HINCRBY', KEYS[i], 'sequence', 1)
       redis.call('HSET', KEYS[i], 'online', '0', 'changed_us', now)
       redis.call('ZREM', KEYS[1], eui)
