@@ -33,7 +33,7 @@ pub use error::{ConfigError, Error, Origin, Problem, ProblemKind, Result};
 pub use gateway::GatewayConfig;
 pub use join::JoinConfig;
 pub use nats::NatsConfig;
-pub use network::{FOptsEncryption, NetworkConfig};
+pub use network::{FOptsEncryption, LeaderElection, NetworkConfig};
 pub use postgres::PostgresConfig;
 pub use redis::RedisConfig;
 pub use secret::{REDACTED, Secret};

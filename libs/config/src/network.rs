@@ -24,6 +24,19 @@ pub enum FOptsEncryption {
     Original,
 }
 
+/// How the replicas of the network service elect the one that sweeps for silent gateways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaderElection {
+    /// A Kubernetes Lease when running in a cluster, the Redis lock elsewhere.
+    #[default]
+    Auto,
+    /// A lock in Redis.
+    Redis,
+    /// A `coordination.k8s.io/v1` Lease.
+    Kube,
+}
+
 /// Network server settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -52,6 +65,17 @@ pub struct NetworkConfig {
     pub downlink_queue_max_len: u32,
     /// Transmissions of a confirmed application downlink before it is given up (a `nack`).
     pub confirmed_downlink_max_attempts: u32,
+    /// How long a gateway may stay silent before it is reported offline.
+    #[serde(with = "humantime_serde")]
+    pub gateway_offline_after: Duration,
+    /// How often the leader looks for gateways gone silent.
+    #[serde(with = "humantime_serde")]
+    pub gateway_sweep_interval: Duration,
+    /// How the replica that sweeps for silent gateways is elected.
+    pub leader_election: LeaderElection,
+    /// How long leadership lasts without renewal; the leader renews every third of it.
+    #[serde(with = "humantime_serde")]
+    pub leader_lease_duration: Duration,
 }
 
 impl Default for NetworkConfig {
@@ -67,6 +91,10 @@ impl Default for NetworkConfig {
             dev_status_interval: Duration::from_secs(24 * 3600),
             downlink_queue_max_len: 64,
             confirmed_downlink_max_attempts: 3,
+            gateway_offline_after: Duration::from_secs(90),
+            gateway_sweep_interval: Duration::from_secs(10),
+            leader_election: LeaderElection::Auto,
+            leader_lease_duration: Duration::from_secs(15),
         }
     }
 }
@@ -123,6 +151,26 @@ impl NetworkConfig {
                 "Transmissions of a confirmed application downlink before it is given up with a `nack`.\n\
                  Each retry goes back to the application server to be encrypted with a new frame counter.",
             ),
+            KeyDoc::new(
+                "gateway_offline_after",
+                "How long a gateway may send no statistics before gw.{eui}.status reports it offline.\n\
+                 Packet forwarders report every 30 s by default, so 90 s is three missed reports.",
+            ),
+            KeyDoc::new(
+                "gateway_sweep_interval",
+                "How often the elected replica looks for gateways that went silent.",
+            ),
+            KeyDoc::new(
+                "leader_election",
+                "How replicas elect the one that sweeps for silent gateways: \"kube\" (a coordination.k8s.io/v1 Lease\n\
+                 named tern-network in the pod's namespace, held by the pod name), \"redis\" (a lock under redis.key_prefix)\n\
+                 or \"auto\" (kube when running in a Kubernetes cluster, redis elsewhere).",
+            ),
+            KeyDoc::new(
+                "leader_lease_duration",
+                "How long leadership lasts without renewal; the leader renews every third of it.\n\
+                 When the leader dies, another replica takes over within about this long.",
+            ),
         ],
     };
 
@@ -150,6 +198,17 @@ impl NetworkConfig {
         checks.at_least_one(
             "network.confirmed_downlink_max_attempts",
             self.confirmed_downlink_max_attempts,
+        );
+        checks.positive("network.gateway_offline_after", self.gateway_offline_after);
+        checks.positive(
+            "network.gateway_sweep_interval",
+            self.gateway_sweep_interval,
+        );
+        checks.require(
+            self.leader_lease_duration >= Duration::from_millis(30),
+            "network.leader_lease_duration",
+            &text(&humantime::format_duration(self.leader_lease_duration).to_string()),
+            "must be at least 30ms",
         );
     }
 }
@@ -180,6 +239,12 @@ mod tests {
         )]);
         let config = crate::Config::load("", &env).unwrap();
         assert_eq!(config.network.f_opts_encryption, FOptsEncryption::Original);
+        let env = HashMap::from([(
+            "TERN_NETWORK__LEADER_ELECTION".to_owned(),
+            "kube".to_owned(),
+        )]);
+        let config = crate::Config::load("", &env).unwrap();
+        assert_eq!(config.network.leader_election, LeaderElection::Kube);
     }
 
     #[test]
@@ -195,6 +260,10 @@ mod tests {
             dev_status_interval: Duration::ZERO,
             downlink_queue_max_len: 0,
             confirmed_downlink_max_attempts: 0,
+            gateway_offline_after: Duration::ZERO,
+            gateway_sweep_interval: Duration::ZERO,
+            leader_election: LeaderElection::Redis,
+            leader_lease_duration: Duration::from_millis(10),
         };
         let mut checks = Checks::default();
         config.check(&mut checks);
@@ -209,7 +278,10 @@ mod tests {
                 "network.max_in_flight",
                 "network.join_request_timeout",
                 "network.downlink_queue_max_len",
-                "network.confirmed_downlink_max_attempts"
+                "network.confirmed_downlink_max_attempts",
+                "network.gateway_offline_after",
+                "network.gateway_sweep_interval",
+                "network.leader_lease_duration"
             ]
         );
     }

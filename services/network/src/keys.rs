@@ -63,6 +63,25 @@ impl RedisKeys {
     pub fn dedup(&self, frame_hash: &str) -> String {
         format!("{}ns:dedup:{{{frame_hash}}}", self.prefix)
     }
+
+    /// `{prefix}ns:gw:{status}:<gateway_eui>`: one gateway's latest stats (prost
+    /// `GatewayStats`), last-seen time, online flag and status sequence, as a hash. Every
+    /// gateway key shares the hash tag `{status}`, so one script updates a gateway and
+    /// [`RedisKeys::gateways_online`] together.
+    pub fn gateway_status(&self, gateway_eui: Eui64) -> String {
+        format!("{}ns:gw:{{status}}:{gateway_eui}", self.prefix)
+    }
+
+    /// `{prefix}ns:gw:{status}:online`: the sorted set of online gateway EUIs scored by
+    /// last-seen time in microseconds; the sweep reads the silent ones from its low end.
+    pub fn gateways_online(&self) -> String {
+        format!("{}ns:gw:{{status}}:online", self.prefix)
+    }
+
+    /// `{prefix}ns:leader:{<role>}`: the Redis lock held by the replica elected for `role`.
+    pub fn leader(&self, role: &str) -> String {
+        format!("{}ns:leader:{{{role}}}", self.prefix)
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +113,12 @@ mod tests {
                 keys.pending_downlink(Eui64::from_u64(0x0102_0304_0506_0708), 0xab),
                 "t1:ns:downlink:{0102030405060708:000000ab}",
             ),
+            (
+                keys.gateway_status(Eui64::from_u64(0x0016_c001_ff10_0001)),
+                "t1:ns:gw:{status}:0016c001ff100001",
+            ),
+            (keys.gateways_online(), "t1:ns:gw:{status}:online"),
+            (keys.leader("gateway-sweep"), "t1:ns:leader:{gateway-sweep}"),
         ];
         for (key, want) in cases {
             assert_eq!(key, want);

@@ -9,12 +9,17 @@
 //! requests out.
 //!
 //! Not here yet: MAC commands beyond LinkCheckReq, DeviceTimeReq and DevStatusReq, ADR
-//! decisions, the application downlink queue (`ns.queue`), class C downlinks,
-//! rejoin-requests and gateway statistics.
+//! decisions, the application downlink queue (`ns.queue`), class C downlinks and
+//! rejoin-requests.
+//!
+//! Gateway status (`gateway_status`): `gw.*.stats` in (queue group `network`), each
+//! gateway's latest stats and last-seen time in Redis, `gw.{eui}.status` out when a gateway
+//! starts or stops talking; silence is found by one replica elected through `leader`.
 //!
 //! Entry point: [`run`]. Modules: `server` (the NATS loop), `uplink` (data frames), `otaa`
 //! (join-requests), `mac` (MAC command answers), `ack` (network downlink frames), `radio`
-//! (windows and modulations), `dedup`, `session`, `registry`, `keys`, `metrics`.
+//! (windows and modulations), `dedup`, `session`, `registry`, `keys`, `metrics`,
+//! `gateway_status`, `leader`.
 
 mod class_c;
 mod context;
@@ -22,7 +27,9 @@ mod data_down;
 mod dedup;
 mod downlink;
 mod error;
+mod gateway_status;
 mod keys;
+pub mod leader;
 mod mac;
 mod mac_version;
 mod metrics;
@@ -55,7 +62,8 @@ use tracing::info;
 pub use dedup::{Claim, Dedup, frame_hash};
 pub use error::{Error, Result};
 pub use keys::RedisKeys;
-pub use metrics::NetworkMetrics;
+pub use leader::LeaderChoice;
+pub use metrics::{GatewayMetrics, NetworkMetrics};
 pub use registry::{
     Activation, DeviceRegistry, NetworkDevice, NetworkSessionKeys, PgDeviceRegistry,
 };
@@ -84,6 +92,8 @@ pub struct NetworkDeps {
     pub metrics: Metrics,
     /// Readiness flags; component `network` is ready while `up` is served.
     pub readiness: Readiness,
+    /// How this replica takes part in electing the one that sweeps for silent gateways.
+    pub leader: LeaderChoice,
 }
 
 /// Builds and connects the Redis pool described by `[redis]`.
@@ -155,9 +165,14 @@ pub async fn run(
             .queue_subscribe(&subjects.ns_queue(), queue_group::NETWORK)
             .await
             .context("subscribe to ns.queue")?;
-        anyhow::Ok((uplinks, tx_acks, queue_requests))
+        let gateway_stats = deps
+            .bus
+            .queue_subscribe(&subjects.gw_stats_all(), queue_group::NETWORK)
+            .await
+            .context("subscribe to gw.*.stats")?;
+        anyhow::Ok((uplinks, tx_acks, queue_requests, gateway_stats))
     };
-    let (uplinks, tx_acks, queue_requests) = tokio::select! {
+    let (uplinks, tx_acks, queue_requests, gateway_stats) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("network service stopped before it started");
@@ -166,6 +181,22 @@ pub async fn run(
         subscriptions = start => subscriptions?,
     };
     let keys = RedisKeys::new(&deps.redis_key_prefix);
+    let gateway_status_shutdown = shutdown.child();
+    let gateway_status = gateway_status::spawn(
+        gateway_status::GatewayStatus {
+            bus: deps.bus.clone(),
+            store: gateway_status::GatewayStore::new(deps.redis.clone(), keys.clone()),
+            metrics: GatewayMetrics::register(&deps.metrics),
+            offline_after: config.gateway_offline_after,
+            sweep_interval: config.gateway_sweep_interval,
+            lease_duration: config.leader_lease_duration,
+        },
+        gateway_stats,
+        deps.leader.clone(),
+        deps.redis.clone(),
+        &keys,
+        gateway_status_shutdown.clone(),
+    );
     let context = Arc::new(context::Context {
         bus: deps.bus.clone(),
         registry,
@@ -206,7 +237,7 @@ pub async fn run(
         max_in_flight,
         "network service ready"
     );
-    server::serve(
+    let served = server::serve(
         uplinks,
         tx_acks,
         queue_requests,
@@ -215,5 +246,8 @@ pub async fn run(
         &deps.readiness,
         shutdown,
     )
-    .await
+    .await;
+    gateway_status_shutdown.trigger();
+    gateway_status.await.context("gateway status task")?;
+    served
 }

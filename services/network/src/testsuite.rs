@@ -140,6 +140,7 @@ impl TestEnv {
             pool: self.pool.clone(),
             metrics: metrics.clone(),
             readiness: readiness.clone(),
+            leader: crate::LeaderChoice::Redis,
         };
         let config = self.config.clone();
         let run_shutdown = shutdown.clone();

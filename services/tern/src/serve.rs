@@ -167,6 +167,11 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                     pool: pool.clone(),
                     metrics: metrics.clone(),
                     readiness: readiness.clone(),
+                    leader: leader_choice(
+                        config.network.leader_election,
+                        &std::env::vars().collect(),
+                    )
+                    .await?,
                 };
                 let network_config = config.network.clone();
                 tasks.spawn(async move {
@@ -265,4 +270,38 @@ async fn stop_signal() -> std::io::Result<&'static str> {
         res = tokio::signal::ctrl_c() => res.map(|()| "SIGINT"),
         _ = terminate.recv() => Ok("SIGTERM"),
     }
+}
+
+/// Resolves `network.leader_election`: `auto` is a Kubernetes Lease inside a cluster (the
+/// API server's service variable is set) and the Redis lock elsewhere. The Lease is held
+/// under the pod name (`HOSTNAME`) in the pod's namespace.
+async fn leader_choice(
+    election: tern_config::LeaderElection,
+    env: &HashMap<String, String>,
+) -> anyhow::Result<tern_network::LeaderChoice> {
+    let in_cluster = env.contains_key("KUBERNETES_SERVICE_HOST");
+    let use_kube = match election {
+        tern_config::LeaderElection::Auto => in_cluster,
+        tern_config::LeaderElection::Redis => false,
+        tern_config::LeaderElection::Kube => true,
+    };
+    if !use_kube {
+        return Ok(tern_network::LeaderChoice::Redis);
+    }
+    let identity = env
+        .get("HOSTNAME")
+        .filter(|hostname| !hostname.is_empty())
+        .context("network.leader_election = \"kube\" needs HOSTNAME (the pod name)")?
+        .clone();
+    let client = kube::Client::try_default()
+        .await
+        .context("kubernetes client for network.leader_election")?;
+    let namespace = client.default_namespace().to_owned();
+    Ok(tern_network::LeaderChoice::Kube(
+        tern_network::leader::KubeLeaseTarget {
+            client,
+            namespace,
+            identity,
+        },
+    ))
 }

@@ -1,3 +1,5 @@
+//! Table tests of downlink planning: what one downlink carries and how counters move.
+
 use lorawan_codec::{Aes128Key, LinkCheckAnsPayload, MType, Payload, PhyPayload};
 
 use super::*;

@@ -4,6 +4,7 @@
 //! publish `UplinkFrame`s and simulated devices build frames with the codec and crypto crates.
 
 mod downlink;
+mod gateway_status;
 mod lifecycle;
 mod mac;
 mod otaa;
