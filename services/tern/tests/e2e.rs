@@ -10,7 +10,7 @@ use std::time::Duration;
 use lorawan_codec::{Direction, PhyPayload};
 use lorawan_crypto::{CipherKey, decrypt_frm_payload};
 use lorawan_region::Band;
-use semtech_udp::{GatewayEui, Identifier};
+use semtech_udp::{GatewayEui, Identifier, TxAckCode};
 use tern_bus::{Bus, BusMetrics};
 use tern_config::GatewayConfig;
 use tern_gateway::GatewayDeps;
@@ -19,7 +19,9 @@ use tern_join::{JoinDeps, JoinStore, MacVersion, PgJoinStore};
 use tern_network::testsuite::{TestEnv, next};
 use tern_network::{Activation, DeviceRegistry, NetworkDevice};
 use tern_postgres::testsuite::TestSchema;
-use tern_sim::{Device, DeviceConfig, Gateway, RootKeys, RxMeta, UplinkParams};
+use tern_sim::{
+    Device, DeviceConfig, Gateway, RootKeys, RxContext, RxMeta, RxSlot, TxAckReply, UplinkParams,
+};
 use tern_telemetry::{Metrics, Readiness, Shutdown, prometheus_client};
 use tokio::task::JoinHandle;
 
@@ -134,7 +136,8 @@ fn network_device(device: &TestDevice) -> NetworkDevice {
 }
 
 #[tokio::test]
-async fn otaa_device_joins_through_the_udp_edge_and_its_uplink_reaches_as_up() {
+async fn otaa_device_joins_through_the_udp_edge_its_uplink_reaches_as_up_and_an_ack_falls_back_to_rx2()
+ {
     let env = TestEnv::start().await.expect("network service starts");
     let bus = Bus::connect(
         &env.bus_options,
@@ -257,6 +260,53 @@ async fn otaa_device_joins_through_the_udp_edge_and_its_uplink_reaches_as_up() {
         tern_network::testsuite::stays_quiet(&mut as_up, Duration::from_millis(300)).await,
         "exactly one uplink on as.up"
     );
+    // The first uplink may have drawn MAC requests; the device takes them in RX1.
+    while let Ok(downlink) = gateway.next_downlink(Duration::from_millis(300)).await {
+        sim.handle_downlink(
+            &downlink.txpk.data,
+            RxContext {
+                slot: RxSlot::Rx1,
+                snr_db: 5.0,
+            },
+        )
+        .expect("the device takes the network's downlink");
+    }
+
+    // A confirmed uplink whose ACK the gateway cannot place in RX1 (TOO_LATE): the edge
+    // moves to RX2, one second later on 869.525 MHz, and the device gets its ACK there.
+    gateway.script_tx_acks([TxAckReply::Reject(TxAckCode::TooLate), TxAckReply::Accept]);
+    let confirmed_up = sim
+        .uplink(UplinkParams {
+            f_port: Some(1),
+            payload: b"c".to_vec(),
+            confirmed: true,
+            channel: Some(0),
+        })
+        .expect("the device builds a confirmed uplink");
+    const CONFIRMED_TMST: u32 = 2_100_000_000;
+    gateway
+        .send_uplink(&confirmed_up, meta(CONFIRMED_TMST))
+        .await
+        .expect("PUSH_DATA sent");
+    assert!(next(&mut as_up).await.expect("as.up").confirmed);
+    let rx1 = gateway.next_downlink(TIMEOUT).await.expect("the RX1 try");
+    assert_eq!(rx1.txpk.tmst, Some(CONFIRMED_TMST + 1_000_000));
+    assert_eq!(rx1.txpk.freq_hz(), 868_100_000);
+    let rx2 = gateway.next_downlink(TIMEOUT).await.expect("the RX2 try");
+    assert_eq!(rx2.txpk.tmst, Some(CONFIRMED_TMST + 2_000_000));
+    assert_eq!(rx2.txpk.freq_hz(), 869_525_000);
+    assert_eq!(rx2.txpk.data, rx1.txpk.data);
+    let acked = sim
+        .handle_downlink(
+            &rx2.txpk.data,
+            RxContext {
+                slot: RxSlot::Rx2,
+                snr_db: 5.0,
+            },
+        )
+        .expect("the device takes the ACK in RX2");
+    assert!(acked.ack, "the downlink acknowledges the confirmed uplink");
+    assert_eq!(sim.confirmed_uplink_acked(), Some(true));
 
     edge.stop().await;
     join.stop().await;
