@@ -11,6 +11,7 @@
 
 pub mod adr;
 
+mod airtime;
 mod band;
 mod ch_mask;
 mod channel;
@@ -19,6 +20,7 @@ mod error;
 mod rules;
 mod tables;
 
+pub use airtime::time_on_air;
 pub use band::{Band, BandDescription, DataRateDescription, Rx1FrequencyDescription};
 pub use channel::{Channel, ChannelGroup, JoinChannel};
 pub use data_rate::{CodingRate, DataRate, LrFhssCodingRate, MaxPayload, Modulation};

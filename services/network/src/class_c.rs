@@ -119,6 +119,7 @@ async fn try_send<R: DeviceRegistry>(context: &Context<R>, dev_eui: Eui64) -> Re
                 item: plan.item.map(|queued| queued.item),
                 class_c: true,
                 kind: "class_c",
+                band: session.band.clone(),
             },
         )
         .await?;

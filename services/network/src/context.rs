@@ -33,6 +33,8 @@ pub(crate) struct Context<R> {
     pub(crate) keys: RedisKeys,
     /// `network.confirmed_downlink_max_attempts`.
     pub(crate) confirmed_max_attempts: u32,
+    /// Hourly duty-cycle budgets of gateways.
+    pub(crate) duty: crate::gateway_duty::GatewayDuty,
     pub(crate) next_downlink_id: AtomicU32,
 }
 

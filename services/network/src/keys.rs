@@ -58,6 +58,12 @@ impl RedisKeys {
         )
     }
 
+    /// `{prefix}ns:duty:{<gateway_eui>}:<sub_band>:<hour>`: transmit time in milliseconds the
+    /// gateway has been given in one regulatory sub-band during one hour since the Unix epoch.
+    pub fn gateway_duty(&self, gateway_eui: Eui64, sub_band: usize, hour: u64) -> String {
+        format!("{}ns:duty:{{{gateway_eui}}}:{sub_band}:{hour}", self.prefix)
+    }
+
     /// `{prefix}ns:dedup:{<hash>}`: the list of gateway receptions of one uplink, keyed by a
     /// hex hash of PHYPayload, frequency and modulation.
     pub fn dedup(&self, frame_hash: &str) -> String {

@@ -27,6 +27,7 @@ mod data_down;
 mod dedup;
 mod downlink;
 mod error;
+mod gateway_duty;
 mod gateway_status;
 mod keys;
 pub mod leader;
@@ -224,6 +225,7 @@ pub async fn run(
         redis: deps.redis.clone(),
         keys,
         confirmed_max_attempts: config.confirmed_downlink_max_attempts,
+        duty: gateway_duty::GatewayDuty::new(),
         next_downlink_id: AtomicU32::new(context::random_u32()),
     });
     let max_in_flight = usize::try_from(config.max_in_flight)

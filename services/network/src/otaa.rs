@@ -285,6 +285,7 @@ async fn handle_join<R: DeviceRegistry>(
             item: None,
             class_c: false,
             kind: "join_accept",
+            band: device.band.clone(),
         },
     )
     .await?;

@@ -18,7 +18,9 @@ use tracing::debug;
 
 use crate::context::{Context, now_unix_ns};
 use crate::registry::DeviceRegistry;
-use crate::{Error, Result, class_c};
+use lorawan_region::Band;
+
+use crate::{Error, Result, class_c, gateway_duty};
 
 /// How long a downlink waits for its TX_ACK in Redis; the edge reports a timeout well before.
 const PENDING_DOWNLINK_TTL: Duration = Duration::from_secs(30);
@@ -36,22 +38,70 @@ pub(crate) struct Outgoing {
     pub(crate) class_c: bool,
     /// `kind` label of `tern_network_downlinks_total`.
     pub(crate) kind: &'static str,
+    /// The device's band, for the duty cycle.
+    pub(crate) band: String,
 }
 
-/// Sends the first frame of `outgoing` and stores the rest for its TX_ACK.
-pub(crate) async fn send<R>(context: &Context<R>, outgoing: Outgoing) -> Result<()> {
-    let mut frames = outgoing.frames.into_iter();
-    let Some(first) = frames.next() else {
-        return Ok(());
-    };
+/// Sends the first frame of `outgoing` the duty cycle admits and stores the rest for its
+/// TX_ACK; when no gateway may transmit, the downlink fails at once.
+pub(crate) async fn send<R: DeviceRegistry>(
+    context: &Context<R>,
+    outgoing: Outgoing,
+) -> Result<()> {
     let pending = pb::PendingDownlink {
         dev_eui: outgoing.dev_eui.to_u64(),
         item: outgoing.item,
-        alternatives: frames.collect(),
+        alternatives: outgoing.frames,
         class_c: outgoing.class_c,
+        band: outgoing.band,
     };
-    publish(context, first, &pending).await?;
-    context.metrics.downlink(outgoing.kind);
+    if dispatch(context, pending, "DUTY_CYCLE").await? {
+        context.metrics.downlink(outgoing.kind);
+    }
+    Ok(())
+}
+
+/// Sends the next alternative of `pending` that the duty cycle admits; tells whether one
+/// went out. When none is left, reports the item failed with `detail`.
+async fn dispatch<R: DeviceRegistry>(
+    context: &Context<R>,
+    mut pending: pb::PendingDownlink,
+    detail: &str,
+) -> Result<bool> {
+    let band = Band::by_name(&pending.band).ok();
+    while !pending.alternatives.is_empty() {
+        let mut frame = pending.alternatives.remove(0);
+        if let Some(band) = &band
+            && gateway_duty::admit(context, band, &mut frame).await? > 0
+        {
+            context.metrics.downlink("duty_cycle_limited");
+        }
+        if frame.items.is_empty() {
+            continue;
+        }
+        publish(context, frame, &pending).await?;
+        return Ok(true);
+    }
+    fail(context, pending, detail).await?;
+    Ok(false)
+}
+
+/// Reports a downlink no gateway could transmit and hands its item back.
+async fn fail<R: DeviceRegistry>(
+    context: &Context<R>,
+    pending: pb::PendingDownlink,
+    detail: &str,
+) -> Result<()> {
+    let dev_eui = Eui64::from_u64(pending.dev_eui);
+    if let Some(item) = pending.item {
+        let event = downlink_event(&item, pb::DownlinkOutcome::Failed, 0, detail);
+        publish_event(context, &event).await?;
+        forget_confirmed(context, dev_eui, &item.id).await?;
+        invalidate(context, dev_eui, vec![item]).await?;
+    }
+    if pending.class_c {
+        class_c::release(context, dev_eui).await?;
+    }
     Ok(())
 }
 
@@ -127,7 +177,7 @@ pub(crate) async fn on_tx_ack<R: DeviceRegistry>(
         // Another replica acted on it, or it was never stored (it expired).
         return Ok(());
     };
-    let Ok(mut pending) = pb::PendingDownlink::decode(raw.as_slice()) else {
+    let Ok(pending) = pb::PendingDownlink::decode(raw.as_slice()) else {
         return Ok(());
     };
     let dev_eui = Eui64::from_u64(pending.dev_eui);
@@ -142,21 +192,11 @@ pub(crate) async fn on_tx_ack<R: DeviceRegistry>(
         }
         return Ok(());
     }
+    let detail = status.as_str_name().trim_start_matches("TX_ACK_STATUS_");
     if !pending.alternatives.is_empty() {
-        let next = pending.alternatives.remove(0);
         context.metrics.downlink("retry_gateway");
-        return publish(context, next, &pending).await;
     }
-    if let Some(item) = pending.item {
-        let detail = status.as_str_name().trim_start_matches("TX_ACK_STATUS_");
-        let event = downlink_event(&item, pb::DownlinkOutcome::Failed, 0, detail);
-        publish_event(context, &event).await?;
-        forget_confirmed(context, dev_eui, &item.id).await?;
-        invalidate(context, dev_eui, vec![item]).await?;
-    }
-    if pending.class_c {
-        class_c::release(context, dev_eui).await?;
-    }
+    dispatch(context, pending, detail).await?;
     Ok(())
 }
 

@@ -332,6 +332,7 @@ pub(crate) async fn handle<R: DeviceRegistry>(
                 item: plan.item.map(|queued| queued.item),
                 class_c: false,
                 kind: plan.kind,
+                band: next.band.clone(),
             },
         )
         .await?;
@@ -389,7 +390,7 @@ fn class_a_max_payload(
 
 /// Answers a retransmission of the last accepted uplink: a confirmed one is acknowledged
 /// again with the next NFCntDown; nothing is published on `as.up`.
-async fn answer_retransmission<R>(
+async fn answer_retransmission<R: DeviceRegistry>(
     context: &Context<R>,
     matched: &Matched,
     confirmed: bool,
@@ -434,6 +435,7 @@ async fn answer_retransmission<R>(
             item: None,
             class_c: false,
             kind: "ack",
+            band: session.band.clone(),
         },
     )
     .await?;

@@ -430,3 +430,43 @@ async fn a_class_c_device_gets_its_items_at_once_one_after_each_tx_ack() {
     assert!(!mac.fhdr().f_ctrl.f_pending);
     env.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_gateway_out_of_duty_cycle_in_rx1_sends_the_ack_in_rx2_only() {
+    use fred::prelude::KeysInterface;
+    let env = TestEnv::start_with(config()).await.unwrap();
+    let (_, device) = abp(&env, 8, pb::DeviceClass::A).await;
+    let mut down = env.subscribe_down(GATEWAY).await.unwrap();
+    // Spend the hour's 1% (36 s) of the sub-band holding 868.1 MHz on this gateway.
+    let band = lorawan_region::Band::by_name("eu868").unwrap();
+    let sub_band = band
+        .duty_cycle_sub_bands()
+        .iter()
+        .position(|sub_band| sub_band.contains(868_100_000))
+        .unwrap();
+    let keys = tern_network::RedisKeys::new(&env.redis_config.key_prefix);
+    let hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 3600;
+    for hour in [hour, hour + 1] {
+        let _: () = env
+            .redis
+            .set(
+                keys.gateway_duty(Eui64::from_u64(GATEWAY), sub_band, hour),
+                36_000,
+                None,
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+    }
+    uplink(&env, &device, device.data_up(1, true, b"a"), &[GATEWAY]).await;
+    let frame = next(&mut down).await.unwrap();
+    assert_eq!(frame.items.len(), 1);
+    assert_eq!(frame.items[0].slot(), pb::DownlinkSlot::Rx2);
+    assert_eq!(frame.items[0].frequency_hz, 869_525_000);
+    env.stop().await.unwrap();
+}
