@@ -18,7 +18,6 @@ fn main() -> anyhow::Result<()> {
         println!("cargo:rerun-if-changed={}", proto.display());
     }
     let protoc = protoc_bin_vendored::protoc_bin_path().context("locate vendored protoc")?;
-    // SAFETY-free: prost-build reads PROTOC from the environment of the build script only.
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc);
     tonic_prost_build::configure()
