@@ -312,8 +312,18 @@ pub async fn ensure_stream(bus: &Bus, settings: &StreamSettings) -> anyhow::Resu
         discard: stream::DiscardPolicy::Old,
         ..stream::Config::default()
     };
-    let exists = jetstream.get_stream(&settings.name).await.is_ok();
-    if exists {
+    let existing = jetstream.get_stream(&settings.name).await.ok();
+    if let Some(mut existing) = existing {
+        let info = existing.info().await.context("read event stream")?;
+        // Another deployment (another subject root) may own a stream of this name; taking it
+        // over would silently stop its event history.
+        anyhow::ensure!(
+            info.config.subjects == config.subjects,
+            "jetstream stream {} captures {:?}, not {:?}; set application.events_stream",
+            settings.name,
+            info.config.subjects,
+            config.subjects
+        );
         jetstream
             .update_stream(config)
             .await

@@ -89,7 +89,7 @@ pub(crate) async fn handle_uplink<R: ApplicationRegistry>(
         Ok(None) => (None, Vec::new(), None),
         Err(error) => (None, Vec::new(), Some(error)),
     };
-    let tx_info = uplink.tx_info.clone().unwrap_or_default();
+    let tx_info = uplink.tx_info.unwrap_or_default();
     let up = UpEvent {
         f_port: u32::from(f_port),
         f_cnt: uplink.f_cnt,

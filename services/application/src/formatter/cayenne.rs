@@ -383,7 +383,7 @@ mod tests {
                     state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
                     let byte = (state >> 16) as u8;
                     // Bias towards known types so decoding gets past the first record.
-                    if byte % 3 == 0 { 0x67 } else { byte }
+                    if byte.is_multiple_of(3) { 0x67 } else { byte }
                 })
                 .collect();
             let _ = decode(&bytes);
