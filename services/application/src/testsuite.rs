@@ -109,8 +109,16 @@ impl TestEnv {
 
     /// Starts the service with `config`; its schema and event stream are replaced by ones
     /// unique to this environment, and its gRPC API listens on a free loopback port.
-    pub async fn start_with(mut config: ApplicationConfig) -> anyhow::Result<TestEnv> {
-        let bus_options = tern_bus::testsuite::test_options();
+    pub async fn start_with(config: ApplicationConfig) -> anyhow::Result<TestEnv> {
+        TestEnv::start_on(tern_bus::testsuite::test_options(), config).await
+    }
+
+    /// Starts the service on the subject root of `bus_options`, to join other services' test
+    /// environments; otherwise like [`TestEnv::start_with`].
+    pub async fn start_on(
+        bus_options: BusOptions,
+        mut config: ApplicationConfig,
+    ) -> anyhow::Result<TestEnv> {
         let bus = Bus::connect(&bus_options, bus_metrics())
             .await
             .context("connect test bus")?;
