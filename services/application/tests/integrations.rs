@@ -226,3 +226,77 @@ async fn mqtt_integration_publishes_to_the_broker() {
     assert_eq!(event["up"]["frm_payload"], "bXF0dA==");
     env.stop().await.unwrap();
 }
+
+async fn slow(State(received): State<mpsc::UnboundedSender<Bytes>>, body: Bytes) -> StatusCode {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _ = received.send(body);
+    StatusCode::OK
+}
+
+#[tokio::test]
+async fn full_integration_queue_drops_the_event_for_it_and_says_so() {
+    let mut config = tern_application::testsuite::default_config();
+    config.integration_queue_len = 1;
+    let env = TestEnv::start_with(config).await.unwrap();
+    let (sender, mut received) = mpsc::unbounded_channel();
+    let app = Router::new().route("/slow", post(slow)).with_state(sender);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    env.register_device(0x13, "busy", "dev-13", Formatter::None)
+        .await
+        .unwrap();
+    env.registry
+        .set_integration(&Integration {
+            application_id: String::from("busy"),
+            integration_id: String::from("slow"),
+            kind: IntegrationKind::Webhook {
+                url: format!("http://{address}/slow"),
+                headers: Vec::new(),
+            },
+            events: vec![AppEvent::Up],
+        })
+        .await
+        .unwrap();
+    let mut events = env.subscribe_events("busy").await.unwrap();
+    env.publish_session(0x13, DEV_ADDR, app_s_key(), 0)
+        .await
+        .unwrap();
+    next_event_named(&mut events, "join").await.unwrap();
+    // One uplink is in flight at the slow receiver, one waits in the queue, the third finds
+    // the queue full.
+    for f_cnt in 1..=3 {
+        env.publish_uplink(&encrypted_uplink(
+            0x13,
+            DEV_ADDR,
+            &app_s_key(),
+            f_cnt,
+            1,
+            b"x",
+        ))
+        .await
+        .unwrap();
+    }
+    let error = next_event_named(&mut events, "error").await.unwrap();
+    let tern_application::EventBody::Error(error) = error.body else {
+        panic!("not an error event");
+    };
+    assert_eq!(error.kind, "integration_queue_full");
+    assert_eq!(error.subject_id.as_deref(), Some("slow"));
+    for _ in 0..2 {
+        tokio::time::timeout(TEST_TIMEOUT, received.recv())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        env.counter(
+            "integration_deliveries",
+            "kind=\"webhook\",result=\"dropped\""
+        )
+        .unwrap(),
+        1
+    );
+    env.stop().await.unwrap();
+    server.abort();
+}
