@@ -34,7 +34,9 @@ pub struct ApplicationDevice {
 }
 
 /// Where an integration delivers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` hides header values and the password, which are often credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub enum IntegrationKind {
     /// An HTTP webhook: each event is POSTed as JSON to `url`.
     Webhook {
@@ -52,6 +54,27 @@ pub enum IntegrationKind {
         /// Password, if the broker needs one.
         password: Option<String>,
     },
+}
+
+impl std::fmt::Debug for IntegrationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IntegrationKind::Webhook { url, headers } => f
+                .debug_struct("Webhook")
+                .field("url", url)
+                .field(
+                    "headers",
+                    &headers.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                )
+                .finish(),
+            IntegrationKind::Mqtt { url, username, .. } => f
+                .debug_struct("Mqtt")
+                .field("url", url)
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
 }
 
 /// One integration of an application.
@@ -105,4 +128,31 @@ pub trait ApplicationRegistry: Send + Sync + 'static {
         application_id: &str,
         integration_id: &str,
     ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_credentials() {
+        let webhook = IntegrationKind::Webhook {
+            url: String::from("https://example.com"),
+            headers: vec![(String::from("authorization"), String::from("Bearer s3cr3t"))],
+        };
+        let mqtt = IntegrationKind::Mqtt {
+            url: String::from("mqtt://broker"),
+            username: Some(String::from("user")),
+            password: Some(String::from("hunter2")),
+        };
+        let shown = format!("{webhook:?} {mqtt:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("authorization") && shown.contains("user"),
+            "{shown}"
+        );
+    }
 }

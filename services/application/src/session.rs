@@ -39,6 +39,18 @@ redis.call('SET', KEYS[1], next + tonumber(ARGV[1]), 'PX', ARGV[3])
 return next
 ";
 
+/// Returns the session JSON at `KEYS[1]` (or false) and, when it exists, restarts the TTL of it
+/// and of the counter `KEYS[2]` (`ARGV[1]` ms), so a device that keeps sending keeps its
+/// session.
+const GET_AND_TOUCH: &str = r"
+local session = redis.call('GET', KEYS[1])
+if session then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
+end
+return session
+";
+
 /// One session as the application server keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppSession {
@@ -98,6 +110,7 @@ pub struct SessionStore {
     ttl: Duration,
     store: Script,
     allocate: Script,
+    get_and_touch: Script,
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -118,6 +131,7 @@ impl SessionStore {
             ttl,
             store: Script::from_lua(STORE),
             allocate: Script::from_lua(ALLOCATE),
+            get_and_touch: Script::from_lua(GET_AND_TOUCH),
         }
     }
 
@@ -177,6 +191,19 @@ impl SessionStore {
             .get(self.keys.session(dev_eui))
             .await
             .map_err(Error::redis("get session"))?;
+        json.map(|json| serde_json::from_str(&json).map_err(Error::DecodeSession))
+            .transpose()
+    }
+
+    /// Returns the device's sessions like [`SessionStore::get`] and restarts their TTL: for the
+    /// uplink path, where traffic keeps a session alive.
+    pub async fn get_and_touch(&self, dev_eui: Eui64) -> Result<Option<StoredSessions>> {
+        let keys = vec![self.keys.session(dev_eui), self.keys.a_f_cnt_down(dev_eui)];
+        let json: Option<String> = self
+            .get_and_touch
+            .evalsha_with_reload(self.redis.next(), keys, vec![Value::from(self.ttl_ms())])
+            .await
+            .map_err(Error::redis("get and touch session"))?;
         json.map(|json| serde_json::from_str(&json).map_err(Error::DecodeSession))
             .transpose()
     }

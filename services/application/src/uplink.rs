@@ -52,7 +52,7 @@ pub(crate) async fn handle_uplink<R: ApplicationRegistry>(
         Some(Ok(f_port)) if f_port > 0 => f_port,
         _ => return Ok("mac_only"),
     };
-    let Some(stored) = context.sessions.get(dev_eui).await? else {
+    let Some(stored) = context.sessions.get_and_touch(dev_eui).await? else {
         return Ok("no_session");
     };
     let Some(session) = stored.by_dev_addr(uplink.dev_addr) else {

@@ -170,3 +170,43 @@ async fn uplinks_in_the_previous_session_still_decrypt_after_a_rejoin() {
     }
     env.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn uplinks_keep_the_session_alive() {
+    use fred::prelude::KeysInterface;
+
+    let env = TestEnv::start().await.unwrap();
+    env.register_device(DEV_EUI, "app4", "alive", Formatter::None)
+        .await
+        .unwrap();
+    let mut events = env.subscribe_events("app4").await.unwrap();
+    env.publish_session(DEV_EUI, DEV_ADDR, app_s_key(), 0)
+        .await
+        .unwrap();
+    next_event_named(&mut events, "join").await.unwrap();
+    let keys = tern_application::RedisKeys::new(&env.redis_key_prefix);
+    let dev_eui = lorawan_codec::Eui64::from_u64(DEV_EUI);
+    let session_key = keys.session(dev_eui);
+    let counter_key = keys.a_f_cnt_down(dev_eui);
+    for key in [&session_key, &counter_key] {
+        let _: bool = env.redis.pexpire(key, 5_000, None).await.unwrap();
+    }
+    env.publish_uplink(&encrypted_uplink(
+        DEV_EUI,
+        DEV_ADDR,
+        &app_s_key(),
+        1,
+        1,
+        b"x",
+    ))
+    .await
+    .unwrap();
+    next_event_named(&mut events, "up").await.unwrap();
+    let ttl = env.config.session_ttl.as_millis();
+    for key in [&session_key, &counter_key] {
+        let left: i64 = env.redis.pttl(key).await.unwrap();
+        let left = u128::try_from(left).unwrap();
+        assert!(left > ttl - 60_000 && left <= ttl, "{key}: {left} ms left");
+    }
+    env.stop().await.unwrap();
+}
