@@ -166,3 +166,74 @@ pub async fn encode_downlink(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> FormatterLimits {
+        FormatterLimits {
+            timeout: Duration::from_millis(200),
+            memory_limit_bytes: 8 << 20,
+        }
+    }
+
+    #[tokio::test]
+    async fn javascript_encoder_returns_bytes_and_may_choose_the_port() {
+        let formatter = Formatter::JavaScript {
+            source: String::from(
+                "function encodeDownlink(input) {
+                   return { bytes: [input.data.level, 255], fPort: input.fPort + 1 };
+                 }",
+            ),
+        };
+        let encoded = encode_downlink(&formatter, limits(), &json!({"level": 3}), 10)
+            .await
+            .unwrap();
+        assert_eq!(encoded, (vec![3, 255], 11));
+    }
+
+    #[tokio::test]
+    async fn encoders_refuse_what_they_cannot_encode() {
+        let bad_byte = Formatter::JavaScript {
+            source: String::from("function encodeDownlink(i) { return { bytes: [256] }; }"),
+        };
+        assert!(matches!(
+            encode_downlink(&bad_byte, limits(), &json!({}), 1).await,
+            Err(Error::Reported(_))
+        ));
+        let reported = Formatter::JavaScript {
+            source: String::from("function encodeDownlink(i) { return { errors: ['no'] }; }"),
+        };
+        assert_eq!(
+            encode_downlink(&reported, limits(), &json!({}), 1).await,
+            Err(Error::Reported(vec![String::from("no")]))
+        );
+        assert_eq!(
+            encode_downlink(&Formatter::None, limits(), &json!({}), 1).await,
+            Err(Error::NoEncoder)
+        );
+        assert!(matches!(
+            encode_downlink(&Formatter::CayenneLpp, limits(), &json!({"x": 1}), 1).await,
+            Err(Error::Cayenne(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn decoder_without_formatter_gives_nothing_and_reported_errors_fail() {
+        let time = SystemTime::UNIX_EPOCH;
+        assert_eq!(
+            decode_uplink(&Formatter::None, limits(), &[1], 1, time).await,
+            Ok(None)
+        );
+        let reported = Formatter::JavaScript {
+            source: String::from("function decodeUplink(i) { return { errors: ['bad port'] }; }"),
+        };
+        let res = decode_uplink(&reported, limits(), &[1], 1, time).await;
+        assert_eq!(res, Err(Error::Reported(vec![String::from("bad port")])));
+        assert_eq!(
+            res.unwrap_err().describe(),
+            "formatter returned errors: bad port"
+        );
+    }
+}

@@ -74,6 +74,7 @@ fn list_response(queue: Vec<QueuedDownlink>) -> api::ListDownlinksResponse {
                 f_cnt_down: item.f_cnt_down,
                 confirmed: item.confirmed,
                 priority: item.priority,
+                frm_payload: item.frm_payload,
             })
             .collect(),
     }

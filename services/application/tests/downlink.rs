@@ -216,7 +216,7 @@ async fn invalidated_items_are_re_encrypted_from_the_new_counter() {
 }
 
 #[tokio::test]
-async fn grpc_api_pushes_lists_and_flushes() {
+async fn grpc_api_pushes_replaces_lists_and_flushes() {
     let env = TestEnv::start().await.unwrap();
     joined(&env, "dl4", Formatter::None, 10).await;
     let mut network = FakeNetwork::accepting(&env.bus, DEV_ADDR).await.unwrap();
@@ -242,6 +242,41 @@ async fn grpc_api_pushes_lists_and_flushes() {
         decrypt_downlink(&app_s_key(), DEV_ADDR, 10, &item.frm_payload),
         b"grpc"
     );
+
+    let replaced = client
+        .replace(api::ReplaceDownlinksRequest {
+            application_id: String::from("dl4"),
+            dev_eui: String::from("0004a30b001c0530"),
+            downlinks: vec![
+                api::Downlink {
+                    f_port: 4,
+                    frm_payload: b"one".to_vec(),
+                    priority: 1,
+                    ..api::Downlink::default()
+                },
+                api::Downlink {
+                    f_port: 5,
+                    frm_payload: b"two".to_vec(),
+                    confirmed: true,
+                    ..api::Downlink::default()
+                },
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let replace = network.next_request().await.unwrap();
+    assert_eq!(replace.operation(), pb::QueueOperation::Replace);
+    let counters: Vec<u32> = replace.items.iter().map(|item| item.f_cnt_down).collect();
+    assert_eq!(counters, [11, 12]);
+    // The queue comes back decrypted for the application.
+    let payloads: Vec<&[u8]> = replaced
+        .downlinks
+        .iter()
+        .map(|downlink| downlink.frm_payload.as_slice())
+        .collect();
+    assert_eq!(payloads, [b"one".as_slice(), b"two".as_slice()]);
+    assert!(replaced.downlinks[1].confirmed);
 
     let flushed = client
         .flush(api::FlushDownlinksRequest {
