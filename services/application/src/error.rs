@@ -40,6 +40,9 @@ pub enum Error {
     /// A stored session does not decode.
     #[error("decode application session")]
     DecodeSession(#[source] serde_json::Error),
+    /// An event could not be serialised.
+    #[error("encode event")]
+    EncodeEvent(#[source] serde_json::Error),
     /// A bus operation failed.
     #[error("bus")]
     Bus(#[from] tern_bus::Error),
@@ -121,6 +124,7 @@ impl ServiceError for Error {
             Error::QueueRefused { error_code, .. } => *error_code,
             Error::CorruptRow { .. }
             | Error::DecodeSession(_)
+            | Error::EncodeEvent(_)
             | Error::KekMissing
             | Error::UnknownKekLabel { .. }
             | Error::KeyUnwrap(_)

@@ -360,10 +360,7 @@ impl EventPublisher {
             device: ids,
             body,
         };
-        let payload = Bytes::from(
-            serde_json::to_vec(&event)
-                .map_err(|error| Error::InvalidArgument(error.to_string()))?,
-        );
+        let payload = Bytes::from(serde_json::to_vec(&event).map_err(Error::EncodeEvent)?);
         let subject = self.bus.subjects().app_event(
             &device.application_id,
             device.dev_eui.to_u64(),
@@ -385,10 +382,7 @@ impl EventPublisher {
             device: DeviceIds::new(device, 0, None),
             body: EventBody::Error(error),
         };
-        let payload = Bytes::from(
-            serde_json::to_vec(&event)
-                .map_err(|error| Error::InvalidArgument(error.to_string()))?,
-        );
+        let payload = Bytes::from(serde_json::to_vec(&event).map_err(Error::EncodeEvent)?);
         let subject = self.bus.subjects().app_event(
             &device.application_id,
             device.dev_eui.to_u64(),

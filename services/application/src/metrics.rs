@@ -41,7 +41,9 @@ pub(crate) const UPLINK_RESULTS: &[&str] = &[
 ///   (`unknown_device`, `no_session`, `key_error`, `mac_only`) are counted here.
 /// - `tern_application_sessions_total{result}`: session events from `as.session`.
 /// - `tern_application_events_total{event}`: events stored in the event stream.
-/// - `tern_application_downlinks_total{result}`: downlink requests and re-encryptions.
+/// - `tern_application_downlinks_total{result}`: downlink requests (`pushed`, `replaced`,
+///   `refused`, `stale`), re-encryptions (`reencrypted`, `reencrypt_failed`, ...) and downlink
+///   outcomes from `as.downlink` (`outcome_reported`, `outcome_unknown_device`, ...).
 /// - `tern_application_integration_deliveries_total{kind,result}`: webhook and MQTT
 ///   deliveries (`ok`, `retry`, `failed`, `dropped`).
 #[derive(Debug, Clone)]

@@ -176,13 +176,17 @@ async fn handle<R: ApplicationRegistry>(work: Work, context: Arc<Context<R>>) {
             async move {
                 let event = delivery.message();
                 tracing::Span::current().record("downlink_id", event.item_id.as_str());
-                let result = uplink::handle_downlink_event(&context, event)
-                    .await
-                    .unwrap_or_else(|error| {
+                let result = match uplink::handle_downlink_event(&context, event).await {
+                    Ok("ok") => "outcome_reported",
+                    Ok("unknown_device") => "outcome_unknown_device",
+                    Ok(_) => "outcome_malformed",
+                    Err(error) => {
                         error!(error = %error, "downlink event failed");
-                        "error"
-                    });
+                        "outcome_error"
+                    }
+                };
                 debug!(result, "downlink event handled");
+                context.metrics.downlink(result);
             }
             .instrument(span)
             .await;

@@ -309,3 +309,54 @@ async fn grpc_api_pushes_replaces_lists_and_flushes() {
     assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
     env.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn downlink_outcomes_become_txack_ack_nack_and_error_events() {
+    let env = TestEnv::start().await.unwrap();
+    joined(&env, "dl5", Formatter::None, 0).await;
+    let mut events = env.subscribe_events("dl5").await.unwrap();
+    let outcomes = [
+        (pb::DownlinkOutcome::Sent, "txack"),
+        (pb::DownlinkOutcome::Ack, "ack"),
+        (pb::DownlinkOutcome::Nack, "nack"),
+        (pb::DownlinkOutcome::Failed, "error"),
+        (pb::DownlinkOutcome::Expired, "error"),
+    ];
+    for (outcome, event_name) in outcomes {
+        let event = pb::DownlinkEvent {
+            dev_eui: DEV_EUI,
+            item_id: String::from("item-1"),
+            f_cnt_down: 4,
+            f_port: 9,
+            confirmed: true,
+            outcome: outcome as i32,
+            gateway_eui: 0x0016_c001_ff10_0001,
+            detail: String::from("TOO_LATE"),
+            at_unix_ns: 1_715_000_000_000_000_000,
+        };
+        env.bus
+            .publish(&env.bus.subjects().as_downlink(), &event)
+            .await
+            .unwrap();
+        let (subject, published) = tern_application::testsuite::next_event(&mut events)
+            .await
+            .unwrap();
+        assert!(subject.ends_with(&format!(".{event_name}")), "{subject}");
+        assert_eq!(published.device.dev_addr, "26000a0b");
+        match published.body {
+            tern_application::EventBody::Txack(body)
+            | tern_application::EventBody::Ack(body)
+            | tern_application::EventBody::Nack(body) => {
+                assert_eq!(body.id, "item-1");
+                assert_eq!(body.f_cnt_down, 4);
+                assert_eq!(body.gateway_eui.as_deref(), Some("0016c001ff100001"));
+            }
+            tern_application::EventBody::Error(error) => {
+                assert!(error.kind.starts_with("downlink_"), "{error:?}");
+                assert_eq!(error.subject_id.as_deref(), Some("item-1"));
+            }
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    env.stop().await.unwrap();
+}
