@@ -374,19 +374,24 @@ mod tests {
         assert_eq!(encode(&json!({"digital_out_2": true})).unwrap(), [2, 1, 1]);
     }
 
-    #[test]
-    fn decoding_arbitrary_bytes_never_panics() {
-        let mut state: u32 = 1;
-        for len in 0..200 {
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                    let byte = (state >> 16) as u8;
-                    // Bias towards known types so decoding gets past the first record.
-                    if byte.is_multiple_of(3) { 0x67 } else { byte }
-                })
-                .collect();
-            let _ = decode(&bytes);
+    proptest::proptest! {
+        /// Decoding arbitrary bytes never panics, and whatever decodes re-encodes to a payload
+        /// that decodes to the same object.
+        #[test]
+        fn decode_never_panics_and_round_trips(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::u8::ANY,
+                    proptest::sample::select(KINDS.iter().map(|kind| kind.type_id).collect::<Vec<u8>>()),
+                ],
+                0..64,
+            )
+        ) {
+            if let Ok(object) = decode(&bytes) {
+                let object = Value::Object(object);
+                let encoded = encode(&object).unwrap();
+                proptest::prop_assert_eq!(Value::Object(decode(&encoded).unwrap()), object);
+            }
         }
     }
 }
