@@ -141,6 +141,50 @@ impl Bus {
         }
     }
 
+    /// Returns a JetStream context on this connection, for the services that own streams
+    /// (stream creation and consumers); subjects still come from [`Subjects`].
+    pub fn jetstream(&self) -> async_nats::jetstream::Context {
+        async_nats::jetstream::new(self.inner.client.clone())
+    }
+
+    /// Publishes an encoded payload on `subject`, with the current trace context, and waits
+    /// until the JetStream stream capturing `subject` confirms it stored the message.
+    ///
+    /// Fails with [`Error::Stream`] when no stream captures the subject or the store fails.
+    pub async fn publish_stored(&self, subject: &Subject, payload: Bytes) -> Result<()> {
+        if subject.is_wildcard() {
+            return Err(Error::WildcardPublish {
+                subject: subject.to_string(),
+            });
+        }
+        let jetstream = self.jetstream();
+        let sent = match self.inner.trace.current_headers() {
+            Some(headers) => {
+                jetstream
+                    .publish_with_headers(subject.nats(), headers, payload)
+                    .await
+            }
+            None => jetstream.publish(subject.nats(), payload).await,
+        };
+        let res = match sent {
+            Ok(ack) => ack.await.map(drop),
+            Err(error) => Err(error),
+        };
+        match res {
+            Ok(()) => {
+                self.inner.metrics.published(subject.kind());
+                Ok(())
+            }
+            Err(source) => {
+                self.inner.metrics.publish_failed(subject.kind());
+                Err(Error::Stream {
+                    subject: subject.to_string(),
+                    source,
+                })
+            }
+        }
+    }
+
     /// Subscribes to `subject` (wildcards allowed); every subscriber gets every message.
     ///
     /// Returns once the server has registered the subscription (see [`Bus::flush`]).

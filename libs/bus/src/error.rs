@@ -152,6 +152,15 @@ pub enum Error {
     /// The connection could not be drained.
     #[error("drain nats connection")]
     Drain(#[source] async_nats::client::DrainError),
+    /// JetStream did not confirm that a stream stored a message.
+    #[error("store message of {subject} in jetstream")]
+    Stream {
+        /// The subject.
+        subject: String,
+        /// The client's error.
+        #[source]
+        source: async_nats::jetstream::context::PublishError,
+    },
 }
 
 /// Result of `tern-bus` operations.
@@ -165,6 +174,7 @@ impl ServiceError for Error {
             | Error::UnknownSubject { .. }
             | Error::WildcardPublish { .. } => ErrorCode::InvalidArgument,
             Error::Connect(_)
+            | Error::Stream { .. }
             | Error::Publish { .. }
             | Error::Subscribe { .. }
             | Error::Unsubscribe { .. }

@@ -10,7 +10,9 @@
 //!   [`SubjectKind`] only.
 //!
 //! This crate does not read configuration or the environment ([`BusOptions`] is handed
-//! in), installs no global propagator or subscriber, and manages no JetStream streams.
+//! in), installs no global propagator or subscriber, and manages no JetStream streams: it
+//! hands the services that own streams a JetStream context ([`Bus::jetstream`]) and publishes
+//! into them with trace context ([`Bus::publish_stored`]).
 
 mod bus;
 mod error;

@@ -9,6 +9,7 @@
 //! drives the override schema and [`Config::default_toml`], and tests check it against the model.
 
 mod admin;
+mod application;
 mod env;
 mod error;
 mod gateway;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
 pub use admin::AdminConfig;
+pub use application::ApplicationConfig;
 pub use error::{ConfigError, Error, Origin, Problem, ProblemKind, Result};
 pub use gateway::GatewayConfig;
 pub use join::JoinConfig;
@@ -64,6 +66,8 @@ pub struct Config {
     pub join: JoinConfig,
     /// Network server.
     pub network: NetworkConfig,
+    /// Application server.
+    pub application: ApplicationConfig,
 }
 
 /// Every documented section, in rendering order.
@@ -76,6 +80,7 @@ const SECTIONS: &[&SectionDoc] = &[
     &GatewayConfig::DOCS,
     &JoinConfig::DOCS,
     &NetworkConfig::DOCS,
+    &ApplicationConfig::DOCS,
 ];
 
 impl Config {
@@ -143,6 +148,7 @@ impl Config {
         self.gateway.check(checks);
         self.join.check(checks);
         self.network.check(checks);
+        self.application.check(checks);
     }
 }
 

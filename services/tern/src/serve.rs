@@ -40,6 +40,8 @@ pub enum ServiceName {
     Network,
     /// The join server (OTAA).
     Join,
+    /// The application server: payload decryption, formatters, events, integrations, downlinks.
+    Application,
 }
 
 impl ServiceName {
@@ -48,6 +50,7 @@ impl ServiceName {
             Self::Gateway => "gateway",
             Self::Network => "network",
             Self::Join => "join",
+            Self::Application => "application",
         }
     }
 }
@@ -61,6 +64,19 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
     };
     let env: HashMap<String, String> = std::env::vars().collect();
     Config::load(&text, &env).context("load configuration")
+}
+
+/// Returns the `[application]` section with the join server's KEK and label filled in where
+/// it sets none: AppSKeys arrive wrapped under the join server's KEK.
+fn application_config(config: &Config) -> tern_config::ApplicationConfig {
+    let mut application = config.application.clone();
+    if application.kek.is_none() {
+        application.kek = config.join.kek.clone();
+    }
+    if application.kek_label.is_none() {
+        application.kek_label = Some(config.join.kek_label.clone());
+    }
+    application
 }
 
 /// Runs `tern serve` until a signal asks it to stop or a service fails.
@@ -128,7 +144,9 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
     // The pool connects lazily, so services that don't use PostgreSQL cost nothing here.
     let pool = tern_postgres::build_pool(&config.postgres).context("build postgres pool")?;
 
-    let redis = if services.contains(&ServiceName::Network) {
+    let redis = if services.contains(&ServiceName::Network)
+        || services.contains(&ServiceName::Application)
+    {
         Some(
             tern_network::build_redis(&config.redis)
                 .await
@@ -191,6 +209,26 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                 let join_config = config.join.clone();
                 tasks.spawn(async move {
                     (service, tern_join::run(&join_config, deps, shutdown).await)
+                });
+            }
+            ServiceName::Application => {
+                let deps = tern_application::ApplicationDeps {
+                    bus: bus.clone(),
+                    redis: redis
+                        .clone()
+                        .context("redis pool is built when application runs")?,
+                    redis_key_prefix: config.redis.key_prefix.clone(),
+                    pool: pool.clone(),
+                    metrics: metrics.clone(),
+                    readiness: readiness.clone(),
+                    grpc_listener: None,
+                };
+                let application_config = application_config(&config);
+                tasks.spawn(async move {
+                    (
+                        service,
+                        tern_application::run(&application_config, deps, shutdown).await,
+                    )
                 });
             }
         }

@@ -2,7 +2,8 @@
 //! 1.0.3 EU868 device via the gateway edge, the network service and the join service, all
 //! running in this process against the loopback NATS, Redis and PostgreSQL with their own
 //! subject root, key prefix and schemas; then the device's first data uplink comes out on
-//! `as.up`.
+//! `as.up`, and the application service turns the session and the uplink into `join` and
+//! decrypted `up` events.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -166,6 +167,27 @@ async fn otaa_device_joins_through_the_udp_edge_its_uplink_reaches_as_up_and_an_
     let mut as_up = env.subscribe_as_up().await.expect("as.up subscription");
     bus.flush().await.expect("bus flushes");
 
+    // The application service on the same subject root, with the join server's KEK.
+    let application = tern_application::testsuite::TestEnv::start_on(
+        env.bus_options.clone(),
+        tern_application::testsuite::default_config(),
+    )
+    .await
+    .expect("application service starts");
+    application
+        .register_device(
+            device.dev_eui.to_u64(),
+            "e2e",
+            "otaa-device",
+            tern_application::Formatter::None,
+        )
+        .await
+        .expect("application registry takes the device");
+    let mut app_events = application
+        .subscribe_events("e2e")
+        .await
+        .expect("application events subscription");
+
     let mut gateway = Gateway::connect(GatewayEui::from_u64(GATEWAY_EUI), edge_addr)
         .await
         .expect("gateway socket");
@@ -260,6 +282,20 @@ async fn otaa_device_joins_through_the_udp_edge_its_uplink_reaches_as_up_and_an_
         tern_network::testsuite::stays_quiet(&mut as_up, Duration::from_millis(300)).await,
         "exactly one uplink on as.up"
     );
+    let join_event = tern_application::testsuite::next_event_named(&mut app_events, "join")
+        .await
+        .expect("a join event");
+    assert_eq!(join_event.device.dev_addr, dev_addr.to_string());
+    let up_event = tern_application::testsuite::next_event_named(&mut app_events, "up")
+        .await
+        .expect("an up event");
+    let tern_application::EventBody::Up(up) = up_event.body else {
+        panic!("not an up event: {up_event:?}");
+    };
+    assert_eq!(up.f_cnt, 0);
+    assert_eq!(up.frm_payload, "AQJ0ZXJu");
+    assert_eq!(up.rx_metadata[0].gateway_eui, "0016c001ff10e2e0");
+
     // The first uplink may have drawn MAC requests; the device takes them in RX1.
     while let Ok(downlink) = gateway.next_downlink(Duration::from_millis(300)).await {
         sim.handle_downlink(
@@ -308,6 +344,7 @@ async fn otaa_device_joins_through_the_udp_edge_its_uplink_reaches_as_up_and_an_
     assert!(acked.ack, "the downlink acknowledges the confirmed uplink");
     assert_eq!(sim.confirmed_uplink_acked(), Some(true));
 
+    application.stop().await.expect("application service stops");
     edge.stop().await;
     join.stop().await;
     bus.drain().await.expect("services bus drains");
