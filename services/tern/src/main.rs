@@ -4,6 +4,7 @@
 
 mod args;
 mod frame;
+mod health;
 mod keys;
 mod region;
 mod render;
@@ -37,6 +38,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the full default configuration file, every key documented.
     Configfile,
+    /// Probe an admin endpoint; exit 0 on a 2xx answer (for container health checks).
+    Health(health::HealthArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Region(command) => region::run(command),
         Command::Serve(args) => serve::run(args),
         Command::Configfile => Ok(tern_config::Config::default_toml()),
+        Command::Health(args) => health::run(args),
     };
     match res {
         Ok(output) => {
