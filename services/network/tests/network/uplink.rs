@@ -542,3 +542,90 @@ async fn a_relaxed_counter_device_may_start_again_from_zero_and_others_may_not()
     assert!(stays_quiet(&mut as_up, QUIET).await);
     env.stop().await.unwrap();
 }
+
+/// Garbage that still parses as a PHYPayload must be rejected, counted and leave the service
+/// serving: random frames, random data frames with a known DevAddr, and random join and
+/// rejoin bodies, on random frequencies and modulations.
+#[tokio::test]
+async fn random_frames_are_all_counted_and_the_service_keeps_serving() {
+    let env = TestEnv::start().await.unwrap();
+    let (_, device) = abp(&env, 40).await;
+    let mut as_up = env.subscribe_as_up().await.unwrap();
+    // A fixed-seed xorshift, so a failure replays.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut random = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let frames = 300_u64;
+    for round in 0..frames {
+        let len = usize::try_from(random() % 64).unwrap();
+        let mut bytes: Vec<u8> = (0..len).map(|_| random() as u8).collect();
+        match round % 4 {
+            // A data uplink header with the device's DevAddr: MIC and counter checks decide.
+            0 if bytes.len() >= 12 => {
+                bytes[0] = 0x40;
+                bytes[1..5].copy_from_slice(&device.dev_addr.to_u32().to_le_bytes());
+                bytes[5] &= 0x0f;
+            }
+            1 if !bytes.is_empty() => bytes[0] = 0x00,
+            2 if !bytes.is_empty() => bytes[0] = 0xc0,
+            _ => {}
+        }
+        let mut frame = uplink_frame(bytes, &[reception(GATEWAY, 1.0)]);
+        let tx_info = frame.tx_info.as_mut().unwrap();
+        tx_info.frequency_hz = 860_000_000 + u32::try_from(random() % 20_000_000).unwrap();
+        if let Some(pb::modulation::Parameters::Lora(lora)) = tx_info
+            .modulation
+            .as_mut()
+            .and_then(|modulation| modulation.parameters.as_mut())
+        {
+            lora.spreading_factor = u32::try_from(random() % 16).unwrap();
+        }
+        env.publish_uplink(&frame).await.unwrap();
+    }
+    let counted = || {
+        [
+            "ok",
+            "duplicate",
+            "malformed",
+            "unsupported",
+            "unknown_dev_addr",
+            "invalid_mic",
+            "replay",
+            "retransmission",
+            "f_cnt_gap",
+            "conflict",
+            "join_ok",
+            "join_unknown_device",
+            "join_refused",
+            "join_server_unavailable",
+            "rejoin_other_network",
+            "rejoin_no_session",
+            "error",
+        ]
+        .iter()
+        .map(|result| env.uplinks(result))
+        .sum::<u64>()
+    };
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while counted() < frames {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("only {} of {frames} frames counted", counted()));
+    assert_eq!(env.uplinks("error"), 0);
+    assert_eq!(env.uplinks("ok"), 0);
+    // The device's real frame still goes through.
+    env.publish_uplink(&uplink_frame(
+        device.data_up(1, false, b"after"),
+        &[reception(GATEWAY, 1.0)],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next(&mut as_up).await.unwrap().f_cnt, 1);
+    env.stop().await.unwrap();
+}
