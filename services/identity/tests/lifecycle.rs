@@ -199,7 +199,7 @@ async fn tenant_application_profile_device_gateway_lifecycle_publishes_events() 
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(by_tag.devices, [updated.clone()]);
+    assert_eq!(by_tag.devices, std::slice::from_ref(&updated));
     let other_tag = devices
         .list(authorized(
             &key,
@@ -258,7 +258,7 @@ async fn tenant_application_profile_device_gateway_lifecycle_publishes_events() 
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(gateway_list.gateways, [gateway.clone()]);
+    assert_eq!(gateway_list.gateways, std::slice::from_ref(&gateway));
 
     devices
         .delete(authorized(
@@ -418,7 +418,7 @@ async fn users_and_api_keys_lifecycle() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(listed.users, [user.clone()]);
+    assert_eq!(listed.users, std::slice::from_ref(&user));
     let hash: String = env
         .pool
         .get()
@@ -471,7 +471,7 @@ async fn users_and_api_keys_lifecycle() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(own.api_keys, [stored.clone()]);
+    assert_eq!(own.api_keys, std::slice::from_ref(&stored));
     let escalate = keys
         .create(authorized(
             &tenant_key,
