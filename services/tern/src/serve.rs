@@ -40,6 +40,8 @@ pub enum ServiceName {
     Network,
     /// The join server (OTAA).
     Join,
+    /// The identity service: registry and public gRPC API.
+    Identity,
 }
 
 impl ServiceName {
@@ -48,6 +50,7 @@ impl ServiceName {
             Self::Gateway => "gateway",
             Self::Network => "network",
             Self::Join => "join",
+            Self::Identity => "identity",
         }
     }
 }
@@ -138,6 +141,19 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
         None
     };
 
+    if services.contains(&ServiceName::Identity) {
+        let bootstrap = tern_identity::prepare(&config.identity, &pool)
+            .await
+            .context("prepare identity schema")?;
+        if let Some(bootstrap) = bootstrap {
+            // The only time this key exists in plaintext: hand it to the operator on stdout.
+            println!(
+                "created admin user {:?}; admin api key (shown only once): {}",
+                bootstrap.username, bootstrap.key
+            );
+        }
+    }
+
     let mut tasks = JoinSet::new();
     for service in &services {
         let service = *service;
@@ -186,6 +202,20 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                 let join_config = config.join.clone();
                 tasks.spawn(async move {
                     (service, tern_join::run(&join_config, deps, shutdown).await)
+                });
+            }
+            ServiceName::Identity => {
+                let deps = tern_identity::IdentityDeps {
+                    bus: bus.clone(),
+                    pool: pool.clone(),
+                    readiness: readiness.clone(),
+                };
+                let identity_config = config.identity.clone();
+                tasks.spawn(async move {
+                    (
+                        service,
+                        tern_identity::run(&identity_config, deps, shutdown).await,
+                    )
                 });
             }
         }
