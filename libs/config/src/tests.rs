@@ -422,7 +422,8 @@ fn secret_keys_are_marked_in_docs() {
             "nats.password",
             "postgres.password",
             "redis.password",
-            "join.kek"
+            "join.kek",
+            "application.kek"
         ]
     );
 }
