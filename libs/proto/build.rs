@@ -16,6 +16,7 @@ const INTERNAL_V1: &[&str] = &[
     "tern/internal/v1/network.proto",
     "tern/internal/v1/queue.proto",
     "tern/internal/v1/registry.proto",
+    "tern/internal/v1/keys.proto",
 ];
 
 fn main() -> anyhow::Result<()> {
