@@ -71,6 +71,9 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The join server did not store a root-key change.
+    #[error("join server unavailable: {0}")]
+    JoinServer(String),
     /// Migrating the schema failed.
     #[error("migrate identity schema")]
     Migrate(#[from] tern_postgres::Error),
@@ -118,7 +121,7 @@ impl ServiceError for Error {
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
-            Error::Unavailable(_) => ErrorCode::Unavailable,
+            Error::Unavailable(_) | Error::JoinServer(_) => ErrorCode::Unavailable,
             Error::Query { .. } | Error::Migrate(_) | Error::Crypto(_) => ErrorCode::Internal,
         }
     }

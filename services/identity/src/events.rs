@@ -40,6 +40,11 @@ impl Events {
         Events { bus }
     }
 
+    /// Returns the bus the events go out on.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
     /// Publishes one change.
     pub async fn publish(
         &self,

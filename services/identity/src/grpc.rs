@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod applications;
+mod device_keys;
 mod device_profiles;
 mod devices;
 mod gateways;

@@ -269,6 +269,26 @@ async fn registry_commands_manage_entities_through_the_api() {
     assert_eq!(gateways[0]["latitude"], -33.9);
     ok(c, &["gateway", "delete", "b827ebfffe000001"]).await;
 
+    // No join server listens on this test's bus.
+    let keys = tern(
+        c,
+        &[
+            "device",
+            "keys",
+            "set",
+            "0004a30b001c0530",
+            "--app-key",
+            "2b7e151628aed2a6abf7158809cf4f3c",
+        ],
+    )
+    .await;
+    assert!(!keys.success);
+    assert!(
+        keys.stderr.contains("UNAVAILABLE: join server unavailable"),
+        "{}",
+        keys.stderr
+    );
+
     ok(c, &["device", "delete", "0004a30b001c0530"]).await;
     let missing = tern(c, &["device", "get", "0004a30b001c0530"]).await;
     assert!(!missing.success);

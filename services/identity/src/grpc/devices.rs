@@ -31,7 +31,7 @@ fn checked(device: Option<api::Device>) -> Result<(api::Device, Vec<String>)> {
 
 impl Api {
     /// Reads a device the caller may see, with its tenant.
-    async fn visible_device(
+    pub(crate) async fn visible_device(
         &self,
         caller: &Caller,
         dev_eui: &str,
@@ -150,6 +150,7 @@ impl DeviceService for Api {
         if !self.store.delete_device(&existing.dev_eui).await? {
             return Err(not_found(&existing.dev_eui).into());
         }
+        self.forget_keys(&existing.dev_eui).await;
         self.events
             .publish(
                 kind::DEVICE,
@@ -186,5 +187,23 @@ impl DeviceService for Api {
             devices,
             next_page_token,
         }))
+    }
+
+    async fn set_keys(
+        &self,
+        request: Request<api::SetDeviceKeysRequest>,
+    ) -> std::result::Result<Response<api::Empty>, Status> {
+        let caller = self.caller(&request).await?;
+        Api::set_keys(self, &caller, request.into_inner()).await?;
+        Ok(empty())
+    }
+
+    async fn delete_keys(
+        &self,
+        request: Request<api::DeleteDeviceKeysRequest>,
+    ) -> std::result::Result<Response<api::Empty>, Status> {
+        let caller = self.caller(&request).await?;
+        Api::delete_keys(self, &caller, &request.get_ref().dev_eui).await?;
+        Ok(empty())
     }
 }

@@ -90,6 +90,9 @@ pub enum DeviceCommand {
         /// DevEUI.
         dev_eui: String,
     },
+    /// Hand a device's OTAA root keys to the join server, or delete them.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Register the devices of a CSV file (header: dev_eui,join_eui,name,description,device_profile_id,tags).
     Import {
         /// Application the devices join.
@@ -103,6 +106,27 @@ pub enum DeviceCommand {
         join_eui: String,
         /// The CSV file.
         file: PathBuf,
+    },
+}
+
+/// `tern device keys` commands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Set the root keys (the JoinEUI and LoRaWAN version come from the device and its profile).
+    Set {
+        /// DevEUI.
+        dev_eui: String,
+        /// AppKey, 32 hex digits.
+        #[arg(long)]
+        app_key: String,
+        /// NwkKey, 32 hex digits (LoRaWAN 1.1 only).
+        #[arg(long, default_value = "")]
+        nwk_key: String,
+    },
+    /// Delete the root keys; the device can no longer join.
+    Delete {
+        /// DevEUI.
+        dev_eui: String,
     },
 }
 
@@ -236,6 +260,38 @@ pub(super) async fn run(
                 ],
                 json,
             ));
+        }
+        DeviceCommand::Keys(KeysCommand::Set {
+            dev_eui,
+            app_key,
+            nwk_key,
+        }) => {
+            service
+                .set_keys(client.request(api::SetDeviceKeysRequest {
+                    dev_eui: dev_eui.clone(),
+                    app_key,
+                    nwk_key,
+                })?)
+                .await
+                .map_err(status_error)?;
+            return Ok(if json {
+                json!({"keys_set": dev_eui}).to_string()
+            } else {
+                format!("root keys of device {dev_eui} set")
+            });
+        }
+        DeviceCommand::Keys(KeysCommand::Delete { dev_eui }) => {
+            service
+                .delete_keys(client.request(api::DeleteDeviceKeysRequest {
+                    dev_eui: dev_eui.clone(),
+                })?)
+                .await
+                .map_err(status_error)?;
+            return Ok(if json {
+                json!({"keys_deleted": dev_eui}).to_string()
+            } else {
+                format!("root keys of device {dev_eui} deleted")
+            });
         }
         DeviceCommand::Import {
             app,
