@@ -116,6 +116,8 @@ pub(crate) async fn serve(
         }
     };
     tonic::transport::Server::builder()
+        // One span per call; handlers log inside it, and keys never enter it.
+        .trace_fn(|request| tracing::info_span!("identity_api", method = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(TenantServiceServer::new(api.clone()))

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use futures::StreamExt as _;
 use tern_api::v1 as api;
 use tern_api::v1::api_key_service_client::ApiKeyServiceClient;
@@ -13,7 +14,9 @@ use tern_api::v1::device_service_client::DeviceServiceClient;
 use tern_api::v1::gateway_service_client::GatewayServiceClient;
 use tern_api::v1::tenant_service_client::TenantServiceClient;
 use tern_api::v1::user_service_client::UserServiceClient;
+use tern_identity::Store;
 use tern_identity::testsuite::{TestIdentity, authorized, sample_profile};
+use tern_postgres::SchemaName;
 use tern_proto::internal::v1::RegistryEvent;
 use tonic::Code;
 
@@ -419,22 +422,24 @@ async fn users_and_api_keys_lifecycle() {
         .unwrap()
         .into_inner();
     assert_eq!(listed.users, std::slice::from_ref(&user));
-    let hash: String = env
-        .pool
-        .get()
-        .await
-        .unwrap()
-        .query_one(
-            &format!(
-                "SELECT password_hash FROM \"{}\".users WHERE username = 'alice'",
-                env.config.schema
-            ),
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let store = Store::new(
+        env.pool.clone(),
+        SchemaName::new(&env.config.schema).unwrap(),
+    );
+    let hash = store.password_hash("alice").await.unwrap().unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let parsed = PasswordHash::new(&hash).unwrap();
+    let argon2 = argon2::Argon2::default();
+    assert!(
+        argon2
+            .verify_password(b"correct horse battery", &parsed)
+            .is_ok()
+    );
+    assert!(
+        argon2
+            .verify_password(b"wrong horse battery", &parsed)
+            .is_err()
+    );
     users
         .delete(authorized(
             &key,
