@@ -90,6 +90,7 @@ pub async fn bind(listen: SocketAddr) -> anyhow::Result<TcpListener> {
 pub(crate) async fn serve(
     listener: TcpListener,
     api: Api,
+    metrics: crate::IdentityMetrics,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
@@ -118,6 +119,7 @@ pub(crate) async fn serve(
     tonic::transport::Server::builder()
         // One span per call; handlers log inside it, and keys never enter it.
         .trace_fn(|request| tracing::info_span!("identity_api", method = %request.uri().path()))
+        .layer(crate::metrics::CountCallsLayer(metrics))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(TenantServiceServer::new(api.clone()))

@@ -18,6 +18,7 @@ mod auth;
 mod error;
 mod events;
 mod grpc;
+mod metrics;
 mod store;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -34,6 +35,7 @@ pub use auth::{Caller, Right};
 pub use error::{Error, Result};
 pub use events::{Events, kind};
 pub use grpc::{SERVICE_NAMES, bind};
+pub use metrics::IdentityMetrics;
 pub use store::{ApiKeySecret, BootstrapKey, ListFilter, Page, Store};
 pub use validate::is_slug;
 
@@ -47,6 +49,8 @@ pub struct IdentityDeps {
     pub bus: tern_bus::Bus,
     /// Pool of the database holding the identity schema.
     pub pool: deadpool_postgres::Pool,
+    /// Registry for `tern_identity_*` metrics.
+    pub metrics: tern_telemetry::Metrics,
     /// Readiness flags; component `identity` is ready while the API serves.
     pub readiness: Readiness,
 }
@@ -119,7 +123,8 @@ pub async fn serve_on(
     let local = listener.local_addr().context("identity api address")?;
     deps.readiness.set_ready(COMPONENT, true);
     info!(listen = %local, schema = %config.schema, "identity service ready");
-    let res = grpc::serve(listener, api, shutdown).await;
+    let metrics = IdentityMetrics::register(&deps.metrics);
+    let res = grpc::serve(listener, api, metrics, shutdown).await;
     deps.readiness.set_ready(COMPONENT, false);
     info!("identity service stopped");
     res

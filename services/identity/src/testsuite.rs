@@ -13,7 +13,7 @@ use tern_api::v1 as api;
 use tern_bus::{Bus, BusMetrics};
 use tern_config::IdentityConfig;
 use tern_postgres::testsuite::{TestSchema, test_pool};
-use tern_telemetry::{Readiness, Shutdown};
+use tern_telemetry::{Metrics, Readiness, Shutdown};
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
@@ -45,6 +45,8 @@ pub struct TestIdentity {
     pub pool: Pool,
     /// The service's readiness flags.
     pub readiness: Readiness,
+    /// The service's metrics registry.
+    pub metrics: Metrics,
     shutdown: Shutdown,
     task: JoinHandle<anyhow::Result<()>>,
     schema: TestSchema,
@@ -73,9 +75,11 @@ impl TestIdentity {
         let addr = listener.local_addr()?;
         let readiness = Readiness::new();
         let shutdown = Shutdown::new();
+        let metrics = Metrics::new();
         let deps = IdentityDeps {
             bus: bus.clone(),
             pool: pool.clone(),
+            metrics: metrics.clone(),
             readiness: readiness.clone(),
         };
         let run_config = config.clone();
@@ -101,6 +105,7 @@ impl TestIdentity {
             bus,
             pool,
             readiness,
+            metrics,
             shutdown,
             task,
             schema,

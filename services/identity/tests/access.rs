@@ -582,5 +582,23 @@ async fn calls_without_a_valid_key_are_unauthenticated() {
         assert_eq!(status.code(), Code::Unauthenticated, "{key}");
         assert_eq!(status.message(), "unauthenticated: invalid api key");
     }
+    tenants
+        .list(authorized(
+            &env.admin_key,
+            api::ListTenantsRequest::default(),
+        ))
+        .await
+        .unwrap();
+    let text = env.metrics.encode().unwrap();
+    let series = |code: &str| {
+        format!(
+            "tern_identity_calls_total{{service=\"tern.api.v1.TenantService\",method=\"List\",code=\"{code}\"}}"
+        )
+    };
+    assert!(
+        text.contains(&format!("{} 4", series("unauthenticated"))),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} 1", series("ok"))), "{text}");
     env.stop().await.unwrap();
 }

@@ -208,6 +208,7 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                 let deps = tern_identity::IdentityDeps {
                     bus: bus.clone(),
                     pool: pool.clone(),
+                    metrics: metrics.clone(),
                     readiness: readiness.clone(),
                 };
                 let identity_config = config.identity.clone();
