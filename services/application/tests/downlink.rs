@@ -90,10 +90,7 @@ async fn pushed_downlink_reaches_the_network_encrypted_with_the_app_s_key() {
 
     // A device of another application, a bad FPort and a bad payload are refused.
     let other = push(&env, "other-app", &request).await;
-    assert!(
-        other["error"].as_str().unwrap().contains("not registered"),
-        "{other}"
-    );
+    assert!(other["error"].as_str().unwrap().contains("not registered"), "{other}");
     let bad_port = push(
         &env,
         "dl1",
@@ -103,10 +100,7 @@ async fn pushed_downlink_reaches_the_network_encrypted_with_the_app_s_key() {
         },
     )
     .await;
-    assert!(
-        bad_port["error"].as_str().unwrap().contains("f_port"),
-        "{bad_port}"
-    );
+    assert!(bad_port["error"].as_str().unwrap().contains("f_port"), "{bad_port}");
     assert!(network.requests.try_recv().is_err());
     env.stop().await.unwrap();
 }

@@ -16,33 +16,21 @@ async fn consumer_connecting_late_replays_every_event() {
     env.register_device(0x55, "replay", "late", Formatter::None)
         .await
         .unwrap();
-    env.publish_session(0x55, 0x2600_5555, key, 0)
-        .await
-        .unwrap();
-    env.wait_counter("sessions", "result=\"ok\"", 1)
-        .await
-        .unwrap();
+    env.publish_session(0x55, 0x2600_5555, key, 0).await.unwrap();
+    env.wait_counter("sessions", "result=\"ok\"", 1).await.unwrap();
     for f_cnt in 1..=9 {
-        let uplink = encrypted_uplink(
-            0x55,
-            0x2600_5555,
-            &key,
-            f_cnt,
-            2,
-            &[u8::try_from(f_cnt).unwrap()],
-        );
+        let uplink = encrypted_uplink(0x55, 0x2600_5555, &key, f_cnt, 2, &[u8::try_from(f_cnt).unwrap()]);
         env.publish_uplink(&uplink).await.unwrap();
     }
-    env.wait_counter("uplinks", "result=\"ok\"", 9)
-        .await
-        .unwrap();
+    env.wait_counter("uplinks", "result=\"ok\"", 9).await.unwrap();
 
     let jetstream = env.bus.jetstream();
-    let stream = jetstream
-        .get_stream(&env.config.events_stream)
-        .await
+    let stream = jetstream.get_stream(&env.config.events_stream).await.unwrap();
+    let filter = env
+        .bus
+        .subjects()
+        .app_event_application("replay")
         .unwrap();
-    let filter = env.bus.subjects().app_event_application("replay").unwrap();
     let consumer = stream
         .create_consumer(pull::Config {
             deliver_policy: DeliverPolicy::All,
