@@ -79,6 +79,13 @@ enum Command {
         #[command(subcommand)]
         command: registry::GatewayCommand,
     },
+    /// Manage API keys.
+    ApiKey {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::ApiKeyCommand,
+    },
     /// Print a shell completion script, e.g. `tern completions bash > /etc/bash_completion.d/tern`.
     Completions {
         /// The shell.
@@ -113,6 +120,9 @@ fn main() -> ExitCode {
         }
         Command::Gateway { connect, command } => {
             registry::run(RegistryCommand::Gateway(command), &connect)
+        }
+        Command::ApiKey { connect, command } => {
+            registry::run(RegistryCommand::ApiKey(command), &connect)
         }
         Command::Completions { shell } => completions(shell),
     };

@@ -1,4 +1,4 @@
-//! The registry commands of the CLI (`tern tenant|app|profile|device|gateway ...`): each talks
+//! The registry commands of the CLI (`tern tenant|app|profile|device|gateway|api-key ...`): each talks
 //! to the identity service's gRPC API with the saved or given API key.
 //!
 //! Every command builds its request from flags, calls the API once (twice for `update`:
@@ -6,6 +6,7 @@
 //! status code and the server's message, e.g.
 //! `NOT_FOUND: device 0004a30b001c0530 not found`.
 
+mod api_key;
 mod application;
 mod device;
 mod gateway;
@@ -20,6 +21,7 @@ use tonic::transport::Channel;
 
 use crate::login::{ConnectArgs, Credentials};
 
+pub use api_key::ApiKeyCommand;
 pub use application::AppCommand;
 pub use device::DeviceCommand;
 pub use gateway::GatewayCommand;
@@ -39,6 +41,8 @@ pub enum RegistryCommand {
     Device(DeviceCommand),
     /// `tern gateway ...`.
     Gateway(GatewayCommand),
+    /// `tern api-key ...`.
+    ApiKey(ApiKeyCommand),
 }
 
 /// A connected client: the channel and the key every request carries.
@@ -152,6 +156,7 @@ pub fn run(command: RegistryCommand, connect: &ConnectArgs) -> anyhow::Result<St
             RegistryCommand::Profile(command) => profile::run(command, &client, json).await,
             RegistryCommand::Device(command) => device::run(command, &client, json).await,
             RegistryCommand::Gateway(command) => gateway::run(command, &client, json).await,
+            RegistryCommand::ApiKey(command) => api_key::run(command, &client, json).await,
         }
     })
 }

@@ -304,6 +304,52 @@ async fn registry_commands_manage_entities_through_the_api() {
         in_use.stderr
     );
 
+    // A tenant key made with the CLI reads devices but may not create them.
+    let created = json(
+        c,
+        &[
+            "api-key",
+            "create",
+            "reader",
+            "--tenant",
+            "acme",
+            "--right",
+            "devices:read",
+            "--json",
+        ],
+    )
+    .await;
+    let reader = created["key"].as_str().unwrap().to_owned();
+    let listed = json(c, &["device", "list", "--json", "--api-key", &reader]).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let denied = tern(
+        c,
+        &[
+            "device",
+            "create",
+            "0004a30b001c0539",
+            "--app",
+            "field-sensors",
+            "--profile",
+            "eu-a",
+            "--api-key",
+            &reader,
+        ],
+    )
+    .await;
+    assert!(!denied.success);
+    assert!(
+        denied
+            .stderr
+            .contains("PERMISSION_DENIED: permission denied: api key lacks right devices:write"),
+        "{}",
+        denied.stderr
+    );
+    let keys = ok(c, &["api-key", "list", "--tenant", "acme"]).await;
+    assert!(keys.contains("devices:read"), "{keys}");
+    assert!(!keys.contains(&reader), "secrets are never listed");
+    ok(c, &["api-key", "delete", created["id"].as_str().unwrap()]).await;
+
     let completions = ok(c, &["completions", "zsh"]).await;
     assert!(completions.contains("#compdef tern"));
 
