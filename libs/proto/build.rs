@@ -15,6 +15,8 @@ const INTERNAL_V1: &[&str] = &[
     "tern/internal/v1/join.proto",
     "tern/internal/v1/network.proto",
     "tern/internal/v1/queue.proto",
+    "tern/internal/v1/registry.proto",
+    "tern/internal/v1/keys.proto",
 ];
 
 fn main() -> anyhow::Result<()> {

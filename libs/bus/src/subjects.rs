@@ -17,7 +17,7 @@ use crate::{Error, InvalidTokenReason, Result};
 pub mod queue_group {
     /// Network servers share `up`, `gw.*.txack`, `gw.*.stats` and `ns.queue`.
     pub const NETWORK: &str = "network";
-    /// Join servers share `js.join`.
+    /// Join servers share `js.join` and `js.keys`.
     pub const JOIN: &str = "join";
     /// Application servers share `as.up`, `as.session`, `as.queue.invalidated` and
     /// `app.*.*.down.push`.
@@ -44,6 +44,8 @@ pub enum SubjectKind {
     GwClaim,
     /// `js.join`: join requests to the join server.
     JsJoin,
+    /// `js.keys`: root-key changes for the join server.
+    JsKeys,
     /// `as.up`: uplinks for the application server.
     AsUp,
     /// `as.session`: new sessions for the application server.
@@ -73,6 +75,7 @@ impl SubjectKind {
             SubjectKind::GwStatus => "gw.status",
             SubjectKind::GwClaim => "gw.claim",
             SubjectKind::JsJoin => "js.join",
+            SubjectKind::JsKeys => "js.keys",
             SubjectKind::AsUp => "as.up",
             SubjectKind::AsSession => "as.session",
             SubjectKind::NsQueue => "ns.queue",
@@ -355,6 +358,12 @@ impl Subjects {
     /// `{root}.js.join`: join requests, network to join (request/reply, queue `join`).
     pub fn js_join(&self) -> Subject {
         self.fixed("js.join", SubjectKind::JsJoin)
+    }
+
+    /// `{root}.js.keys`: set or delete a device's root keys, identity to join
+    /// (request/reply, queue `join`).
+    pub fn js_keys(&self) -> Subject {
+        self.fixed("js.keys", SubjectKind::JsKeys)
     }
 
     /// `{root}.as.up`: uplinks, network to application (queue `application`).

@@ -13,6 +13,7 @@ mod application;
 mod env;
 mod error;
 mod gateway;
+mod identity;
 mod join;
 mod nats;
 mod network;
@@ -33,6 +34,7 @@ pub use admin::AdminConfig;
 pub use application::ApplicationConfig;
 pub use error::{ConfigError, Error, Origin, Problem, ProblemKind, Result};
 pub use gateway::GatewayConfig;
+pub use identity::IdentityConfig;
 pub use join::JoinConfig;
 pub use nats::NatsConfig;
 pub use network::{FOptsEncryption, LeaderElection, NetworkConfig};
@@ -68,6 +70,8 @@ pub struct Config {
     pub network: NetworkConfig,
     /// Application server.
     pub application: ApplicationConfig,
+    /// Identity service and public API.
+    pub identity: IdentityConfig,
 }
 
 /// Every documented section, in rendering order.
@@ -81,6 +85,7 @@ const SECTIONS: &[&SectionDoc] = &[
     &JoinConfig::DOCS,
     &NetworkConfig::DOCS,
     &ApplicationConfig::DOCS,
+    &IdentityConfig::DOCS,
 ];
 
 impl Config {
@@ -149,6 +154,7 @@ impl Config {
         self.join.check(checks);
         self.network.check(checks);
         self.application.check(checks);
+        self.identity.check(checks);
     }
 }
 

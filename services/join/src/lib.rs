@@ -18,6 +18,7 @@ mod accept;
 mod error;
 mod handler;
 mod kek;
+mod keys_api;
 mod mac_version;
 mod metrics;
 mod server;
@@ -60,6 +61,7 @@ pub struct JoinDeps {
 }
 
 /// Runs the join service until `shutdown`: checks the KEK, migrates the join schema,
+/// serves root-key changes on `js.keys` (`keys_api`),
 /// subscribes to `js.join` in queue group `join`, then answers requests.
 ///
 /// Readiness component `join` turns true once subscribed and false when draining. On shutdown
@@ -75,12 +77,19 @@ pub async fn run(config: &JoinConfig, deps: JoinDeps, shutdown: Shutdown) -> any
     let start = async {
         store.migrate().await.context("migrate join schema")?;
         let subject = deps.bus.subjects().js_join();
+        let keys_subject = deps.bus.subjects().js_keys();
+        let keys = deps
+            .bus
+            .queue_subscribe_bytes(&keys_subject, queue_group::JOIN)
+            .await
+            .context("subscribe to js.keys")?;
         deps.bus
             .queue_subscribe_bytes(&subject, queue_group::JOIN)
             .await
             .context("subscribe to js.join")
+            .map(|joins| (joins, keys))
     };
-    let subscription = tokio::select! {
+    let (subscription, keys_subscription) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("join service stopped before it started");
@@ -88,6 +97,12 @@ pub async fn run(config: &JoinConfig, deps: JoinDeps, shutdown: Shutdown) -> any
         }
         subscription = start => subscription?,
     };
+    let keys_shutdown = shutdown.child();
+    let keys_api = tokio::spawn(keys_api::serve(
+        keys_subscription,
+        store.clone(),
+        keys_shutdown.clone(),
+    ));
     let context = Arc::new(Context {
         handler: Handler::new(store, kek, config.dev_nonce_history),
         metrics: JoinMetrics::register(&deps.metrics),
@@ -103,12 +118,16 @@ pub async fn run(config: &JoinConfig, deps: JoinDeps, shutdown: Shutdown) -> any
         max_in_flight,
         "join service ready"
     );
-    server::serve(
+    let served = server::serve(
         subscription,
         context,
         max_in_flight,
         &deps.readiness,
         shutdown,
     )
-    .await
+    .await;
+    // When `js.join` fails without a shutdown, `js.keys` stops with it.
+    keys_shutdown.trigger();
+    let keys_served = keys_api.await.context("js.keys task")?;
+    served.and(keys_served)
 }

@@ -6,14 +6,19 @@ mod args;
 mod frame;
 mod health;
 mod keys;
+mod login;
+mod output;
 mod region;
+mod registry;
 mod render;
 mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use login::ConnectArgs;
+use registry::RegistryCommand;
 
 /// Tern, a LoRaWAN network server.
 #[derive(Debug, Parser)]
@@ -40,6 +45,61 @@ enum Command {
     Configfile,
     /// Probe an admin endpoint; exit 0 on a 2xx answer (for container health checks).
     Health(health::HealthArgs),
+    /// Save the identity API's URL and an API key for the registry commands.
+    Login(login::LoginArgs),
+    /// Manage tenants (admin keys).
+    Tenant {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::TenantCommand,
+    },
+    /// Manage applications.
+    App {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::AppCommand,
+    },
+    /// Manage device profiles.
+    Profile {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::ProfileCommand,
+    },
+    /// Manage devices.
+    Device {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::DeviceCommand,
+    },
+    /// Manage gateways.
+    Gateway {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::GatewayCommand,
+    },
+    /// Manage API keys.
+    ApiKey {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: registry::ApiKeyCommand,
+    },
+    /// Print a shell completion script, e.g. `tern completions bash > /etc/bash_completion.d/tern`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<String> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "tern", &mut script);
+    Ok(String::from_utf8(script)?)
 }
 
 fn main() -> ExitCode {
@@ -51,6 +111,24 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Configfile => Ok(tern_config::Config::default_toml()),
         Command::Health(args) => health::run(args),
+        Command::Login(args) => login::run(args),
+        Command::Tenant { connect, command } => {
+            registry::run(RegistryCommand::Tenant(command), &connect)
+        }
+        Command::App { connect, command } => registry::run(RegistryCommand::App(command), &connect),
+        Command::Profile { connect, command } => {
+            registry::run(RegistryCommand::Profile(command), &connect)
+        }
+        Command::Device { connect, command } => {
+            registry::run(RegistryCommand::Device(command), &connect)
+        }
+        Command::Gateway { connect, command } => {
+            registry::run(RegistryCommand::Gateway(command), &connect)
+        }
+        Command::ApiKey { connect, command } => {
+            registry::run(RegistryCommand::ApiKey(command), &connect)
+        }
+        Command::Completions { shell } => completions(shell),
     };
     match res {
         Ok(output) => {

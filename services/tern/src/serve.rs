@@ -42,6 +42,8 @@ pub enum ServiceName {
     Join,
     /// The application server: payload decryption, formatters, events, integrations, downlinks.
     Application,
+    /// The identity service: registry and public gRPC API.
+    Identity,
 }
 
 impl ServiceName {
@@ -51,6 +53,7 @@ impl ServiceName {
             Self::Network => "network",
             Self::Join => "join",
             Self::Application => "application",
+            Self::Identity => "identity",
         }
     }
 }
@@ -156,6 +159,19 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
         None
     };
 
+    if services.contains(&ServiceName::Identity) {
+        let bootstrap = tern_identity::prepare(&config.identity, &pool)
+            .await
+            .context("prepare identity schema")?;
+        if let Some(bootstrap) = bootstrap {
+            // The only time this key exists in plaintext: hand it to the operator on stdout.
+            println!(
+                "created admin user {:?}; admin api key (shown only once): {}",
+                bootstrap.username, bootstrap.key
+            );
+        }
+    }
+
     let mut tasks = JoinSet::new();
     for service in &services {
         let service = *service;
@@ -228,6 +244,21 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                     (
                         service,
                         tern_application::run(&application_config, deps, shutdown).await,
+                    )
+                });
+            }
+            ServiceName::Identity => {
+                let deps = tern_identity::IdentityDeps {
+                    bus: bus.clone(),
+                    pool: pool.clone(),
+                    metrics: metrics.clone(),
+                    readiness: readiness.clone(),
+                };
+                let identity_config = config.identity.clone();
+                tasks.spawn(async move {
+                    (
+                        service,
+                        tern_identity::run(&identity_config, deps, shutdown).await,
                     )
                 });
             }

@@ -38,6 +38,8 @@ pub enum ParsedSubject {
     },
     /// `js.join`.
     JsJoin,
+    /// `js.keys`.
+    JsKeys,
     /// `as.up`.
     AsUp,
     /// `as.session`.
@@ -86,6 +88,7 @@ impl ParsedSubject {
             ParsedSubject::GwStatus { .. } => SubjectKind::GwStatus,
             ParsedSubject::GwClaim { .. } => SubjectKind::GwClaim,
             ParsedSubject::JsJoin => SubjectKind::JsJoin,
+            ParsedSubject::JsKeys => SubjectKind::JsKeys,
             ParsedSubject::AsUp => SubjectKind::AsUp,
             ParsedSubject::AsSession => SubjectKind::AsSession,
             ParsedSubject::NsQueue => SubjectKind::NsQueue,
@@ -143,6 +146,7 @@ impl Subjects {
                 gateway_eui: eui_of(gateway_eui)?,
             },
             ["js", "join"] => ParsedSubject::JsJoin,
+            ["js", "keys"] => ParsedSubject::JsKeys,
             ["as", "up"] => ParsedSubject::AsUp,
             ["as", "session"] => ParsedSubject::AsSession,
             ["ns", "queue"] => ParsedSubject::NsQueue,

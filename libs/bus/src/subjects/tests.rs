@@ -60,6 +60,12 @@ fn renders_every_concrete_subject_and_parses_it_back() {
             ParsedSubject::JsJoin,
         ),
         (
+            s.js_keys(),
+            "tern.js.keys",
+            SubjectKind::JsKeys,
+            ParsedSubject::JsKeys,
+        ),
+        (
             s.as_up(),
             "tern.as.up",
             SubjectKind::AsUp,
@@ -216,6 +222,7 @@ fn kind_labels_are_distinct_and_contain_no_ids() {
         SubjectKind::GwStatus,
         SubjectKind::GwClaim,
         SubjectKind::JsJoin,
+        SubjectKind::JsKeys,
         SubjectKind::AsUp,
         SubjectKind::AsSession,
         SubjectKind::NsQueue,

@@ -1,0 +1,113 @@
+//! The `[identity]` section: the identity service's schema, gRPC listener and first-start
+//! bootstrap.
+//!
+//! This module only describes the settings; the service creates the admin user and key.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::join::is_schema_name;
+use crate::schema::{KeyDoc, SectionDoc};
+use crate::validate::{Checks, text};
+
+/// Identity service settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Address of the public gRPC API.
+    pub listen: SocketAddr,
+    /// PostgreSQL schema holding tenants, users, API keys, applications, profiles, devices and
+    /// gateways.
+    pub schema: String,
+    /// Username of the admin user created on the first start against an empty database.
+    pub bootstrap_admin_username: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            // Port 9090 is the admin server's default, so the API takes the next one.
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9091)),
+            schema: String::from("identity"),
+            bootstrap_admin_username: String::from("admin"),
+        }
+    }
+}
+
+impl IdentityConfig {
+    pub(crate) const DOCS: SectionDoc = SectionDoc {
+        path: "identity",
+        doc: "Identity service: the registry (tenants, users, API keys, applications, device profiles, devices, gateways) and the public gRPC API.",
+        keys: &[
+            KeyDoc::new(
+                "listen",
+                "Address of the public gRPC API (package tern.api.v1, with server reflection and the gRPC health service).",
+            ),
+            KeyDoc::new(
+                "schema",
+                "PostgreSQL schema holding the registry.\n\
+                 Created and migrated at start-up.\n\
+                 Lowercase letters, digits and '_', starting with a letter or '_'.",
+            ),
+            KeyDoc::new(
+                "bootstrap_admin_username",
+                "Username of the admin user created on the first start against an empty schema.\n\
+                 That start also creates an admin API key and prints it once; later starts create nothing.",
+            ),
+        ],
+    };
+
+    pub(crate) fn check(&self, checks: &mut Checks) {
+        checks.require(
+            is_schema_name(&self.schema),
+            "identity.schema",
+            &text(&self.schema),
+            "must be 1 to 63 lowercase letters, digits and '_', starting with a letter or '_', not 'pg_'",
+        );
+        checks.require(
+            is_slug(&self.bootstrap_admin_username),
+            "identity.bootstrap_admin_username",
+            &text(&self.bootstrap_admin_username),
+            "must be 2 to 36 characters of a-z, 0-9 and '-', starting and ending with a letter or digit",
+        );
+    }
+}
+
+/// Tells whether `name` is a registry identifier: 2 to 36 characters of `a-z`, `0-9` and `-`,
+/// starting and ending with a letter or digit.
+fn is_slug(name: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (2..=36).contains(&name.len())
+        && name.chars().all(|c| alnum(c) || c == '-')
+        && name.starts_with(alnum)
+        && name.ends_with(alnum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_passes_its_own_checks() {
+        let mut checks = Checks::default();
+        IdentityConfig::default().check(&mut checks);
+        assert!(checks.findings.is_empty(), "{:?}", checks.findings);
+    }
+
+    #[test]
+    fn reports_bad_schema_and_username() {
+        let config = IdentityConfig {
+            schema: "Identity".to_owned(),
+            bootstrap_admin_username: "-admin".to_owned(),
+            ..IdentityConfig::default()
+        };
+        let mut checks = Checks::default();
+        config.check(&mut checks);
+        let paths: Vec<&str> = checks.findings.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["identity.schema", "identity.bootstrap_admin_username"]
+        );
+    }
+}
