@@ -218,7 +218,11 @@ async fn streams_live_events_and_replays_past_ones_since_a_time() {
     let (event, json) = next_event(&mut replay).await;
     assert_eq!(event.event, "join");
     assert_eq!(event.dev_eui, DEV_EUI_TEXT);
-    assert!(event.subject.ends_with(".app.acme-app.0004a30b001c0530.join"));
+    assert!(
+        event
+            .subject
+            .ends_with(".app.acme-app.0004a30b001c0530.join")
+    );
     assert_eq!(json["device"]["dev_addr"], "26000001");
     assert!(event.time_unix_ms >= before, "{event:?}");
 
@@ -253,7 +257,12 @@ async fn refuses_events_to_other_tenants_and_keys_without_the_right() {
     pair.tenant("acme", DEV_EUI_TEXT, GATEWAY_EUI_TEXT, &["events:read"])
         .await;
     let other = pair
-        .tenant("rival", "0004a30b001c0531", "0016c001ff10a236", &["events:read"])
+        .tenant(
+            "rival",
+            "0004a30b001c0531",
+            "0016c001ff10a236",
+            &["events:read"],
+        )
         .await;
     let unprivileged = pair
         .tenant(

@@ -32,7 +32,11 @@ pub enum DownlinkCommand {
         #[arg(long)]
         f_port: u32,
         /// The payload as hex.
-        #[arg(long, conflicts_with = "json_object", required_unless_present = "json_object")]
+        #[arg(
+            long,
+            conflicts_with = "json_object",
+            required_unless_present = "json_object"
+        )]
         hex: Option<String>,
         /// A JSON object the device's payload formatter encodes.
         #[arg(long = "object", value_name = "OBJ")]
@@ -107,7 +111,9 @@ fn queue_text(queue: &api::ListDownlinksResponse, json_output: bool) -> String {
     if queue.downlinks.is_empty() {
         return String::from("queue empty");
     }
-    let mut text = String::from("ID                                    F_PORT  F_CNT_DOWN  CONFIRMED  PRIORITY  PAYLOAD\n");
+    let mut text = String::from(
+        "ID                                    F_PORT  F_CNT_DOWN  CONFIRMED  PRIORITY  PAYLOAD\n",
+    );
     for item in &queue.downlinks {
         text.push_str(&format!(
             "{:<36}  {:<6}  {:<10}  {:<9}  {:<8}  {}\n",
@@ -157,7 +163,10 @@ pub fn run(command: DownlinkCommand, connect: &ConnectArgs) -> anyhow::Result<St
                 Ok(if json_output {
                     json!({"id": answer.id, "f_cnt_down": answer.f_cnt_down}).to_string()
                 } else {
-                    format!("queued downlink {} (f_cnt_down {})", answer.id, answer.f_cnt_down)
+                    format!(
+                        "queued downlink {} (f_cnt_down {})",
+                        answer.id, answer.f_cnt_down
+                    )
                 })
             }
             DownlinkCommand::List { device } => {

@@ -106,7 +106,10 @@ pub fn run(command: EventsCommand, connect: &ConnectArgs) -> anyhow::Result<Stri
             };
             let mut stdout = std::io::stdout().lock();
             // A closed pipe ends the command quietly, like `| head` expects.
-            if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
+            if writeln!(stdout, "{line}")
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return Ok(String::new());
             }
         }

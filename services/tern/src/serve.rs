@@ -91,8 +91,8 @@ fn downlink_wiring(
     services: &[ServiceName],
 ) -> anyhow::Result<(Option<std::net::TcpListener>, tern_config::IdentityConfig)> {
     let mut identity = config.identity.clone();
-    let both = services.contains(&ServiceName::Identity)
-        && services.contains(&ServiceName::Application);
+    let both =
+        services.contains(&ServiceName::Identity) && services.contains(&ServiceName::Application);
     if !both || identity.application_grpc_url.is_some() {
         return Ok((None, identity));
     }

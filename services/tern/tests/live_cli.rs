@@ -207,13 +207,25 @@ async fn events_downlinks_and_gateway_status_through_the_cli() {
     let pushed = ok(
         c,
         &[
-            "downlink", "push", "--app", "acme-app", "--dev-eui", DEV_EUI_TEXT, "--f-port", "7",
-            "--hex", "cafe", "--json",
+            "downlink",
+            "push",
+            "--app",
+            "acme-app",
+            "--dev-eui",
+            DEV_EUI_TEXT,
+            "--f-port",
+            "7",
+            "--hex",
+            "cafe",
+            "--json",
         ],
     )
     .await;
     let pushed: Value = serde_json::from_str(&pushed).unwrap();
-    assert!(pushed["id"].as_str().is_some_and(|id| !id.is_empty()), "{pushed}");
+    assert!(
+        pushed["id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{pushed}"
+    );
     let request = network.next_request().await.unwrap();
     assert_eq!(request.dev_eui, DEV_EUI);
     assert_eq!(request.items[0].f_port, 7);
@@ -221,7 +233,13 @@ async fn events_downlinks_and_gateway_status_through_the_cli() {
     let listed = ok(
         c,
         &[
-            "downlink", "list", "--app", "acme-app", "--dev-eui", DEV_EUI_TEXT, "--json",
+            "downlink",
+            "list",
+            "--app",
+            "acme-app",
+            "--dev-eui",
+            DEV_EUI_TEXT,
+            "--json",
         ],
     )
     .await;

@@ -30,10 +30,14 @@ impl Api {
         if device.application_id != application.id {
             return Err(Error::not_found("device", device.dev_eui));
         }
-        let client = self.live.application.clone().ok_or_else(|| Error::Upstream {
-            what: "application service",
-            reason: String::from("identity.application_grpc_url is not set"),
-        })?;
+        let client = self
+            .live
+            .application
+            .clone()
+            .ok_or_else(|| Error::Upstream {
+                what: "application service",
+                reason: String::from("identity.application_grpc_url is not set"),
+            })?;
         Ok((client, request.into_inner()))
     }
 }
