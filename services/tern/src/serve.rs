@@ -413,3 +413,41 @@ async fn leader_choice(
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downlink_wiring_connects_identity_to_the_application_in_one_process() {
+        let both = [ServiceName::Application, ServiceName::Identity];
+        let mut config = Config::default();
+        let (listener, identity) = downlink_wiring(&config, &both).unwrap();
+        let addr = listener.expect("a loopback listener").local_addr().unwrap();
+        assert_eq!(
+            identity.application_grpc_url,
+            Some(format!("http://{addr}"))
+        );
+
+        config.application.grpc_listen = Some(String::from("0.0.0.0:8091"));
+        let (listener, identity) = downlink_wiring(&config, &both).unwrap();
+        assert!(listener.is_none());
+        assert_eq!(
+            identity.application_grpc_url.as_deref(),
+            Some("http://127.0.0.1:8091")
+        );
+
+        config.identity.application_grpc_url = Some(String::from("http://app:8091"));
+        let (listener, identity) = downlink_wiring(&config, &both).unwrap();
+        assert!(listener.is_none());
+        assert_eq!(
+            identity.application_grpc_url.as_deref(),
+            Some("http://app:8091")
+        );
+
+        let (listener, identity) =
+            downlink_wiring(&Config::default(), &[ServiceName::Identity]).unwrap();
+        assert!(listener.is_none());
+        assert_eq!(identity.application_grpc_url, None);
+    }
+}
