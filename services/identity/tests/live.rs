@@ -246,9 +246,20 @@ async fn streams_live_events_and_replays_past_ones_since_a_time() {
     let (_, json) = next_event(&mut replay).await;
     assert_eq!(json["device"]["dev_addr"], "26000002");
 
-    drop(live);
+    // Open streams do not hold the server's shutdown: they end, and the service stops.
+    let Pair {
+        application,
+        identity,
+        channel,
+    } = pair;
+    identity.stop().await.unwrap();
+    let ended = tokio::time::timeout(TEST_TIMEOUT, live.message())
+        .await
+        .expect("the stream ends with the server");
+    assert!(!matches!(ended, Ok(Some(_))), "{ended:?}");
     drop(replay);
-    pair.stop().await;
+    drop(channel);
+    application.stop().await.unwrap();
 }
 
 #[tokio::test]
