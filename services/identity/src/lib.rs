@@ -12,7 +12,8 @@
 //!
 //! Entry points: [`run`], and [`prepare`] for a binary that wants the bootstrap key before
 //! serving. Modules: `store` (tables and queries), `grpc` (handlers), `auth`, `validate`,
-//! `events`, `error`.
+//! `events`, `error`, and `live` (the application event stream, downlink forwarding and the
+//! gateway status heard on the bus).
 
 mod auth;
 mod error;
