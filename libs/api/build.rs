@@ -11,6 +11,7 @@ const API_V1: &[&str] = &[
     "tern/api/v1/downlink.proto",
     "tern/api/v1/registry.proto",
     "tern/api/v1/auth.proto",
+    "tern/api/v1/events.proto",
 ];
 
 fn main() -> anyhow::Result<()> {

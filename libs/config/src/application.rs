@@ -237,7 +237,7 @@ impl ApplicationConfig {
 
 /// Tells whether `name` is a valid JetStream stream name (no spaces, dots, wildcards or path
 /// separators).
-fn is_stream_name(name: &str) -> bool {
+pub(crate) fn is_stream_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name

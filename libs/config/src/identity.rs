@@ -7,6 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
+use crate::application::is_stream_name;
 use crate::join::is_schema_name;
 use crate::schema::{KeyDoc, SectionDoc};
 use crate::validate::{Checks, text};
@@ -22,6 +23,11 @@ pub struct IdentityConfig {
     pub schema: String,
     /// Username of the admin user created on the first start against an empty database.
     pub bootstrap_admin_username: String,
+    /// JetStream stream holding the application events that `EventService` streams.
+    pub events_stream: String,
+    /// URL of the application service's gRPC downlink API that `DownlinkService` calls are
+    /// forwarded to; `None` refuses them as unavailable.
+    pub application_grpc_url: Option<String>,
 }
 
 impl Default for IdentityConfig {
@@ -31,6 +37,9 @@ impl Default for IdentityConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9091)),
             schema: String::from("identity"),
             bootstrap_admin_username: String::from("admin"),
+            // The application service's default, so the pair works without configuration.
+            events_stream: String::from("TERN_APP_EVENTS"),
+            application_grpc_url: None,
         }
     }
 }
@@ -55,10 +64,36 @@ impl IdentityConfig {
                 "Username of the admin user created on the first start against an empty schema.\n\
                  That start also creates an admin API key and prints it once; later starts create nothing.",
             ),
+            KeyDoc::new(
+                "events_stream",
+                "JetStream stream the application service keeps its events in (`[application] events_stream`).\n\
+                 `EventService.StreamEvents` reads it with ephemeral ordered consumers and never creates it.",
+            ),
+            KeyDoc::optional(
+                "application_grpc_url",
+                "URL of the application service's gRPC downlink API (`[application] grpc_listen`).\n\
+                 `DownlinkService` calls pass the API key's checks here and are then forwarded there.\n\
+                 When unset, `tern serve` running both services uses the application's `grpc_listen`; otherwise the calls answer UNAVAILABLE.",
+                "\"http://127.0.0.1:8091\"",
+            ),
         ],
     };
 
     pub(crate) fn check(&self, checks: &mut Checks) {
+        checks.require(
+            is_stream_name(&self.events_stream),
+            "identity.events_stream",
+            &text(&self.events_stream),
+            "must be 1 to 255 letters, digits, '_' or '-'",
+        );
+        if let Some(url) = &self.application_grpc_url {
+            checks.require(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "identity.application_grpc_url",
+                &text(url),
+                "must start with http:// or https://",
+            );
+        }
         checks.require(
             is_schema_name(&self.schema),
             "identity.schema",

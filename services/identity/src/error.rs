@@ -74,6 +74,14 @@ pub enum Error {
     /// The join server did not store a root-key change.
     #[error("join server unavailable: {0}")]
     JoinServer(String),
+    /// A service the call depends on (event stream, application service) did not answer.
+    #[error("{what} unavailable: {reason}")]
+    Upstream {
+        /// The dependency, e.g. `event stream`.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// Migrating the schema failed.
     #[error("migrate identity schema")]
     Migrate(#[from] tern_postgres::Error),
@@ -121,7 +129,9 @@ impl ServiceError for Error {
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             Error::Unauthenticated { .. } => ErrorCode::Unauthenticated,
-            Error::Unavailable(_) | Error::JoinServer(_) => ErrorCode::Unavailable,
+            Error::Unavailable(_) | Error::JoinServer(_) | Error::Upstream { .. } => {
+                ErrorCode::Unavailable
+            }
             Error::Query { .. } | Error::Migrate(_) | Error::Crypto(_) => ErrorCode::Internal,
         }
     }

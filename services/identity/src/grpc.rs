@@ -10,7 +10,10 @@ mod applications;
 mod device_keys;
 mod device_profiles;
 mod devices;
+mod downlinks;
+mod gateway_status;
 mod gateways;
+mod stream_events;
 mod tenants;
 mod users;
 
@@ -22,6 +25,8 @@ use tern_api::v1::api_key_service_server::ApiKeyServiceServer;
 use tern_api::v1::application_service_server::ApplicationServiceServer;
 use tern_api::v1::device_profile_service_server::DeviceProfileServiceServer;
 use tern_api::v1::device_service_server::DeviceServiceServer;
+use tern_api::v1::downlink_service_server::DownlinkServiceServer;
+use tern_api::v1::event_service_server::EventServiceServer;
 use tern_api::v1::gateway_service_server::GatewayServiceServer;
 use tern_api::v1::tenant_service_server::TenantServiceServer;
 use tern_api::v1::user_service_server::UserServiceServer;
@@ -35,7 +40,7 @@ use crate::store::{ListFilter, Page, Store};
 use crate::{Error, Result};
 
 /// The fully qualified names of the API's services, as health and reflection report them.
-pub const SERVICE_NAMES: [&str; 7] = [
+pub const SERVICE_NAMES: [&str; 9] = [
     "tern.api.v1.TenantService",
     "tern.api.v1.ApplicationService",
     "tern.api.v1.DeviceProfileService",
@@ -43,6 +48,8 @@ pub const SERVICE_NAMES: [&str; 7] = [
     "tern.api.v1.GatewayService",
     "tern.api.v1.UserService",
     "tern.api.v1.ApiKeyService",
+    "tern.api.v1.EventService",
+    "tern.api.v1.DownlinkService",
 ];
 
 /// State every handler shares.
@@ -50,6 +57,7 @@ pub const SERVICE_NAMES: [&str; 7] = [
 pub(crate) struct Api {
     pub store: Store,
     pub events: Events,
+    pub live: crate::live::Live,
 }
 
 impl Api {
@@ -128,6 +136,8 @@ pub(crate) async fn serve(
         .add_service(DeviceServiceServer::new(api.clone()))
         .add_service(GatewayServiceServer::new(api.clone()))
         .add_service(UserServiceServer::new(api.clone()))
+        .add_service(EventServiceServer::new(api.clone()))
+        .add_service(DownlinkServiceServer::new(api.clone()))
         .add_service(ApiKeyServiceServer::new(api))
         .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), stop)
         .await

@@ -12,12 +12,14 @@
 //!
 //! Entry points: [`run`], and [`prepare`] for a binary that wants the bootstrap key before
 //! serving. Modules: `store` (tables and queries), `grpc` (handlers), `auth`, `validate`,
-//! `events`, `error`.
+//! `events`, `error`, and `live` (the application event stream, downlink forwarding and the
+//! gateway status heard on the bus).
 
 mod auth;
 mod error;
 mod events;
 mod grpc;
+mod live;
 mod metrics;
 mod store;
 #[cfg(feature = "testsuite")]
@@ -116,9 +118,11 @@ pub async fn serve_on(
         }
         prepared = prepare(config, &deps.pool) => { prepared?; }
     }
+    let (live, live_task) = live::Live::start(config, deps.bus.clone(), shutdown.clone()).await?;
     let api = grpc::Api {
         store: Store::new(deps.pool.clone(), schema),
         events: Events::new(deps.bus.clone()),
+        live,
     };
     let local = listener.local_addr().context("identity api address")?;
     deps.readiness.set_ready(COMPONENT, true);
@@ -126,6 +130,16 @@ pub async fn serve_on(
     let metrics = IdentityMetrics::register(&deps.metrics);
     let res = grpc::serve(listener, api, metrics, shutdown).await;
     deps.readiness.set_ready(COMPONENT, false);
+    if res.is_err() {
+        // The task otherwise waits for a shutdown that a failed server may never see.
+        live_task.abort();
+    }
+    match live_task.await {
+        Err(error) if !error.is_cancelled() => {
+            tracing::warn!(error = %error, "gateway status task ended abnormally");
+        }
+        _ => {}
+    }
     info!("identity service stopped");
     res
 }

@@ -59,13 +59,23 @@ fn bus_metrics() -> BusMetrics {
 impl TestIdentity {
     /// Starts the service and waits until it is ready.
     pub async fn start() -> anyhow::Result<TestIdentity> {
-        let bus_options = tern_bus::testsuite::test_options();
+        TestIdentity::start_on(tern_bus::testsuite::test_options(), |_| {}).await
+    }
+
+    /// Starts the service on the subject root of `bus_options`, to join other services' test
+    /// environments, with its `[identity]` section changed by `configure` (the schema is still
+    /// replaced by a fresh one).
+    pub async fn start_on(
+        bus_options: tern_bus::BusOptions,
+        configure: impl FnOnce(&mut IdentityConfig),
+    ) -> anyhow::Result<TestIdentity> {
         let bus = Bus::connect(&bus_options, bus_metrics())
             .await
             .context("connect test bus")?;
         let pool = test_pool()?;
         let schema = TestSchema::new(&pool);
         let mut config = default_config();
+        configure(&mut config);
         config.schema = schema.name().as_str().to_owned();
         let admin_key = prepare(&config, &pool)
             .await?

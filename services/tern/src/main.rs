@@ -3,6 +3,8 @@
 //! This file only parses arguments and dispatches; each command lives in its own module.
 
 mod args;
+mod downlink;
+mod events;
 mod frame;
 mod health;
 mod keys;
@@ -82,6 +84,20 @@ enum Command {
         #[command(subcommand)]
         command: registry::GatewayCommand,
     },
+    /// Queue, list and flush a device's downlinks.
+    Downlink {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: downlink::DownlinkCommand,
+    },
+    /// Follow an application's live events.
+    Events {
+        #[command(flatten)]
+        connect: ConnectArgs,
+        #[command(subcommand)]
+        command: events::EventsCommand,
+    },
     /// Manage API keys.
     ApiKey {
         #[command(flatten)]
@@ -128,6 +144,8 @@ fn main() -> ExitCode {
         Command::ApiKey { connect, command } => {
             registry::run(RegistryCommand::ApiKey(command), &connect)
         }
+        Command::Downlink { connect, command } => downlink::run(command, &connect),
+        Command::Events { connect, command } => events::run(command, &connect),
         Command::Completions { shell } => completions(shell),
     };
     match res {

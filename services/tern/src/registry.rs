@@ -10,6 +10,7 @@ mod api_key;
 mod application;
 mod device;
 mod gateway;
+mod gateway_status;
 mod profile;
 mod tenant;
 
@@ -177,7 +178,9 @@ pub fn check_login(credentials: &Credentials) -> anyhow::Result<()> {
     })
 }
 
-fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+pub(crate) fn block_on<T>(
+    future: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -82,6 +82,44 @@ fn application_config(config: &Config) -> tern_config::ApplicationConfig {
     application
 }
 
+/// Connects the identity service's downlink forwarding to the application service when both
+/// run here: with `[application] grpc_listen` set, identity calls that address; with neither
+/// it nor `[identity] application_grpc_url` set, the application serves its downlink API on a
+/// loopback port chosen now, so one process needs no address configured.
+fn downlink_wiring(
+    config: &Config,
+    services: &[ServiceName],
+) -> anyhow::Result<(Option<std::net::TcpListener>, tern_config::IdentityConfig)> {
+    let mut identity = config.identity.clone();
+    let both =
+        services.contains(&ServiceName::Identity) && services.contains(&ServiceName::Application);
+    if !both || identity.application_grpc_url.is_some() {
+        return Ok((None, identity));
+    }
+    if let Some(listen) = &config.application.grpc_listen {
+        let addr: std::net::SocketAddr = listen
+            .parse()
+            .with_context(|| format!("application.grpc_listen {listen:?}"))?;
+        let host = if addr.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            addr.ip()
+        };
+        identity.application_grpc_url = Some(format!(
+            "http://{}",
+            std::net::SocketAddr::new(host, addr.port())
+        ));
+        return Ok((None, identity));
+    }
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .context("bind the application downlink api on loopback")?;
+    let addr = listener
+        .local_addr()
+        .context("application downlink api address")?;
+    identity.application_grpc_url = Some(format!("http://{addr}"));
+    Ok((Some(listener), identity))
+}
+
 /// Runs `tern serve` until a signal asks it to stop or a service fails.
 pub fn run(args: ServeArgs) -> anyhow::Result<String> {
     let config = load_config(args.config.as_ref())?;
@@ -172,6 +210,7 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
         }
     }
 
+    let (mut application_grpc, identity_config) = downlink_wiring(&config, &services)?;
     let mut tasks = JoinSet::new();
     for service in &services {
         let service = *service;
@@ -237,7 +276,7 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                     pool: pool.clone(),
                     metrics: metrics.clone(),
                     readiness: readiness.clone(),
-                    grpc_listener: None,
+                    grpc_listener: application_grpc.take(),
                 };
                 let application_config = application_config(&config);
                 tasks.spawn(async move {
@@ -254,7 +293,7 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                     metrics: metrics.clone(),
                     readiness: readiness.clone(),
                 };
-                let identity_config = config.identity.clone();
+                let identity_config = identity_config.clone();
                 tasks.spawn(async move {
                     (
                         service,
@@ -373,4 +412,42 @@ async fn leader_choice(
             identity,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downlink_wiring_connects_identity_to_the_application_in_one_process() {
+        let both = [ServiceName::Application, ServiceName::Identity];
+        let mut config = Config::default();
+        let (listener, identity) = downlink_wiring(&config, &both).unwrap();
+        let addr = listener.expect("a loopback listener").local_addr().unwrap();
+        assert_eq!(
+            identity.application_grpc_url,
+            Some(format!("http://{addr}"))
+        );
+
+        config.application.grpc_listen = Some(String::from("0.0.0.0:8091"));
+        let (listener, identity) = downlink_wiring(&config, &both).unwrap();
+        assert!(listener.is_none());
+        assert_eq!(
+            identity.application_grpc_url.as_deref(),
+            Some("http://127.0.0.1:8091")
+        );
+
+        config.identity.application_grpc_url = Some(String::from("http://app:8091"));
+        let (listener, identity) = downlink_wiring(&config, &both).unwrap();
+        assert!(listener.is_none());
+        assert_eq!(
+            identity.application_grpc_url.as_deref(),
+            Some("http://app:8091")
+        );
+
+        let (listener, identity) =
+            downlink_wiring(&Config::default(), &[ServiceName::Identity]).unwrap();
+        assert!(listener.is_none());
+        assert_eq!(identity.application_grpc_url, None);
+    }
 }

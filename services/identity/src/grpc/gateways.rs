@@ -28,7 +28,11 @@ fn checked(gateway: Option<api::Gateway>) -> Result<api::Gateway> {
 
 impl Api {
     /// Reads a gateway the caller may see.
-    async fn visible_gateway(&self, caller: &Caller, gateway_eui: &str) -> Result<api::Gateway> {
+    pub(crate) async fn visible_gateway(
+        &self,
+        caller: &Caller,
+        gateway_eui: &str,
+    ) -> Result<api::Gateway> {
         let gateway_eui = eui("gateway_eui", gateway_eui)?;
         match self.store.gateway(&gateway_eui).await? {
             Some(gateway) if caller.sees(&gateway.tenant_id) => Ok(gateway),
@@ -140,5 +144,12 @@ impl GatewayService for Api {
             gateways,
             next_page_token,
         }))
+    }
+
+    async fn get_status(
+        &self,
+        request: Request<api::GetGatewayStatusRequest>,
+    ) -> std::result::Result<Response<api::GatewayStatus>, Status> {
+        Ok(Response::new(self.gateway_status(request).await?))
     }
 }

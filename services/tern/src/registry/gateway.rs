@@ -81,6 +81,11 @@ pub enum GatewayCommand {
         /// Gateway EUI.
         gateway_eui: String,
     },
+    /// Show what the network server last reported: online, last seen, latest statistics.
+    Status {
+        /// Gateway EUI.
+        gateway_eui: String,
+    },
 }
 
 fn to_json(gateway: &api::Gateway) -> Value {
@@ -162,6 +167,9 @@ pub(super) async fn run(
                     gateway: Some(gateway),
                 })?)
                 .await
+        }
+        GatewayCommand::Status { gateway_eui } => {
+            return super::gateway_status::run(&gateway_eui, client, json).await;
         }
         GatewayCommand::Delete { gateway_eui } => {
             service
