@@ -11,6 +11,7 @@ mod device_keys;
 mod device_profiles;
 mod devices;
 mod gateways;
+mod provision;
 mod tenants;
 mod users;
 
