@@ -253,10 +253,12 @@ pub async fn run(
         "network service ready"
     );
     let served = server::serve(
-        uplinks,
-        tx_acks,
-        queue_requests,
-        device_requests,
+        server::Subscriptions {
+            uplinks,
+            tx_acks,
+            queue_requests,
+            device_requests,
+        },
         context,
         max_in_flight,
         &deps.readiness,

@@ -22,19 +22,30 @@ use crate::dedup::Claim;
 use crate::registry::DeviceRegistry;
 use crate::{COMPONENT, device_api, otaa, queue_api, schedule, uplink};
 
-/// Serves both subscriptions until shutdown, then drains them and waits for tasks in flight.
+/// The subscriptions the loop serves.
+pub(crate) struct Subscriptions {
+    pub(crate) uplinks: Subscription<pb::UplinkFrame>,
+    pub(crate) tx_acks: Subscription<pb::DownlinkTxAck>,
+    pub(crate) queue_requests: Subscription<pb::QueueRequest>,
+    pub(crate) device_requests: Subscription<pb::NetworkDeviceRequest>,
+}
+
+/// Serves the subscriptions until shutdown, then drains them and waits for tasks in flight.
 ///
 /// Fails when a subscription ends without a shutdown (the bus connection was closed).
 pub(crate) async fn serve<R: DeviceRegistry>(
-    mut uplinks: Subscription<pb::UplinkFrame>,
-    mut tx_acks: Subscription<pb::DownlinkTxAck>,
-    mut queue_requests: Subscription<pb::QueueRequest>,
-    mut device_requests: Subscription<pb::NetworkDeviceRequest>,
+    subscriptions: Subscriptions,
     context: Arc<Context<R>>,
     max_in_flight: usize,
     readiness: &Readiness,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    let Subscriptions {
+        mut uplinks,
+        mut tx_acks,
+        mut queue_requests,
+        mut device_requests,
+    } = subscriptions;
     let mut tasks = JoinSet::new();
     let mut draining = false;
     let mut closed = false;
