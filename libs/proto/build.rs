@@ -17,6 +17,7 @@ const INTERNAL_V1: &[&str] = &[
     "tern/internal/v1/queue.proto",
     "tern/internal/v1/registry.proto",
     "tern/internal/v1/keys.proto",
+    "tern/internal/v1/provision.proto",
 ];
 
 fn main() -> anyhow::Result<()> {

@@ -15,12 +15,12 @@ use crate::{Error, InvalidTokenReason, Result};
 
 /// Queue group names of the services that share work over NATS queue groups.
 pub mod queue_group {
-    /// Network servers share `up`, `gw.*.txack`, `gw.*.stats` and `ns.queue`.
+    /// Network servers share `up`, `gw.*.txack`, `gw.*.stats`, `ns.queue` and `ns.device`.
     pub const NETWORK: &str = "network";
     /// Join servers share `js.join` and `js.keys`.
     pub const JOIN: &str = "join";
-    /// Application servers share `as.up`, `as.session`, `as.queue.invalidated` and
-    /// `app.*.*.down.push`.
+    /// Application servers share `as.up`, `as.session`, `as.queue.invalidated`,
+    /// `as.device` and `app.*.*.down.push`.
     pub const APPLICATION: &str = "application";
     /// Gateway edge replicas share `gw.{eui}.down`, so that while two replicas both hold a
     /// gateway (during a move) each downlink still reaches only one of them.
@@ -52,6 +52,10 @@ pub enum SubjectKind {
     AsSession,
     /// `ns.queue`: downlink queue items for the network server.
     NsQueue,
+    /// `ns.device`: device provisioning for the network server.
+    NsDevice,
+    /// `as.device`: device provisioning for the application server.
+    AsDevice,
     /// `as.queue.invalidated`: queued downlinks that must be re-encrypted.
     AsQueueInvalidated,
     /// `as.downlink`: outcomes of application downlinks (sent, ack, nack, ...).
@@ -79,6 +83,8 @@ impl SubjectKind {
             SubjectKind::AsUp => "as.up",
             SubjectKind::AsSession => "as.session",
             SubjectKind::NsQueue => "ns.queue",
+            SubjectKind::NsDevice => "ns.device",
+            SubjectKind::AsDevice => "as.device",
             SubjectKind::AsQueueInvalidated => "as.queue.invalidated",
             SubjectKind::AsDownlink => "as.downlink",
             SubjectKind::AppEvent => "app.event",
@@ -380,6 +386,18 @@ impl Subjects {
     /// (request/reply).
     pub fn ns_queue(&self) -> Subject {
         self.fixed("ns.queue", SubjectKind::NsQueue)
+    }
+
+    /// `{root}.ns.device`: set or delete a device in the network server's registry,
+    /// identity to network (request/reply, queue `network`).
+    pub fn ns_device(&self) -> Subject {
+        self.fixed("ns.device", SubjectKind::NsDevice)
+    }
+
+    /// `{root}.as.device`: set or delete a device in the application server's registry,
+    /// identity to application (request/reply, queue `application`).
+    pub fn as_device(&self) -> Subject {
+        self.fixed("as.device", SubjectKind::AsDevice)
     }
 
     /// `{root}.as.queue.invalidated`: queued downlinks to re-encrypt, network to

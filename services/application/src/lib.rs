@@ -7,7 +7,7 @@
 //! application, ids, payload formatter, and each application's integrations. Events are kept in
 //! the JetStream stream `application.events_stream`, created at start-up.
 //!
-//! Bus: `as.up`, `as.session`, `as.downlink`, `as.queue.invalidated` and `app.*.*.down.push` in
+//! Bus: `as.up`, `as.session`, `as.downlink`, `as.queue.invalidated`, `as.device` and `app.*.*.down.push` in
 //! (queue group `application`); `app.{application_id}.{dev_eui}.{event}` and `ns.queue`
 //! requests out. The gRPC downlink API (`tern.api.v1.DownlinkService`, crate `tern-api`) runs
 //! when `application.grpc_listen` is set.
@@ -21,6 +21,7 @@
 //! `session`, `registry`, `kek`, `keys`, `metrics`.
 
 mod context;
+mod device_api;
 mod downlink;
 mod error;
 mod events;
@@ -157,6 +158,10 @@ pub async fn run(
                 .queue_subscribe_bytes(&subjects.app_down_push_all(), group)
                 .await
                 .context("subscribe to app.*.*.down.push")?,
+            devices: bus
+                .queue_subscribe(&subjects.as_device(), group)
+                .await
+                .context("subscribe to as.device")?,
         };
         anyhow::Ok(subscriptions)
     };

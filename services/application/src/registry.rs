@@ -1,4 +1,4 @@
-//! The application server's own registry, until the identity service exists: which
+//! The application server's own registry, filled by the identity service over `as.device`: which
 //! application each device belongs to, its ids and payload formatter, and each application's
 //! integrations (webhooks, MQTT).
 //!

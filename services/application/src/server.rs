@@ -1,6 +1,7 @@
 //! The NATS loop: takes uplinks (`as.up`), sessions (`as.session`), downlink outcomes
-//! (`as.downlink`), queue invalidations (`as.queue.invalidated`) and downlink requests
-//! (`app.*.*.down.push`), all in queue group `application`, and handles each in its own task
+//! (`as.downlink`), queue invalidations (`as.queue.invalidated`), provisioning requests
+//! (`as.device`) and downlink requests (`app.*.*.down.push`), all in queue group
+//! `application`, and handles each in its own task
 //! (at most `application.max_in_flight` at once); drains on shutdown.
 //!
 //! Every message is handled inside a span that continues the sender's trace. Nothing here
@@ -22,7 +23,7 @@ use tracing::{Instrument, debug, error, field, info, info_span, warn};
 use crate::context::Context;
 use crate::downlink::{self, DownlinkRequest};
 use crate::registry::ApplicationRegistry;
-use crate::{COMPONENT, uplink};
+use crate::{COMPONENT, device_api, uplink};
 
 /// The subscriptions the service serves.
 pub(crate) struct Subscriptions {
@@ -31,6 +32,7 @@ pub(crate) struct Subscriptions {
     pub(crate) downlink_events: Subscription<pb::DownlinkEvent>,
     pub(crate) invalidations: Subscription<pb::QueueInvalidated>,
     pub(crate) pushes: Subscription<Bytes>,
+    pub(crate) devices: Subscription<pb::ApplicationDeviceRequest>,
 }
 
 impl Subscriptions {
@@ -41,6 +43,7 @@ impl Subscriptions {
             self.downlink_events.drain().await,
             self.invalidations.drain().await,
             self.pushes.drain().await,
+            self.devices.drain().await,
         ];
         for result in results {
             if let Err(error) = result {
@@ -57,6 +60,7 @@ enum Work {
     DownlinkEvent(Delivery<pb::DownlinkEvent>),
     Invalidated(Delivery<pb::QueueInvalidated>),
     Push(Delivery<Bytes>),
+    Device(Delivery<pb::ApplicationDeviceRequest>),
 }
 
 /// Serves every subscription until shutdown, then drains them and waits for tasks in flight.
@@ -71,7 +75,7 @@ pub(crate) async fn serve<R: ApplicationRegistry>(
 ) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
     let mut draining = false;
-    let mut open = [true; 4];
+    let mut open = [true; 5];
     loop {
         let room = tasks.len() < max_in_flight;
         let work = tokio::select! {
@@ -102,6 +106,10 @@ pub(crate) async fn serve<R: ApplicationRegistry>(
             delivery = subscriptions.pushes.next(), if room && open[3] => match delivery {
                 Some(delivery) => Work::Push(delivery),
                 None => { open[3] = false; continue; }
+            },
+            delivery = subscriptions.devices.next(), if room && open[4] => match delivery {
+                Some(delivery) => Work::Device(delivery),
+                None => { open[4] = false; continue; }
             },
             delivery = subscriptions.uplinks.next(), if room => match delivery {
                 Some(delivery) => Work::Uplink(delivery),
@@ -211,6 +219,14 @@ async fn handle<R: ApplicationRegistry>(work: Work, context: Arc<Context<R>>) {
             .instrument(span)
             .await;
         }
+        Work::Device(delivery) => {
+            let span = info_span!(
+                "device",
+                dev_eui = %Eui64::from_u64(delivery.message().dev_eui),
+            );
+            delivery.continue_trace(&span);
+            handle_device(delivery, &context).instrument(span).await;
+        }
         Work::Push(delivery) => {
             let span = info_span!("downlink", dev_eui = field::Empty);
             delivery.continue_trace(&span);
@@ -242,6 +258,28 @@ async fn handle<R: ApplicationRegistry>(work: Work, context: Arc<Context<R>>) {
             .instrument(span)
             .await;
         }
+    }
+}
+
+/// Answers one `as.device` request; a store failure is answered `UNAVAILABLE`.
+async fn handle_device<R: ApplicationRegistry>(
+    delivery: Delivery<pb::ApplicationDeviceRequest>,
+    context: &Context<R>,
+) {
+    let answer = match device_api::handle(context, delivery.message()).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            error!(error = %error, "device request failed");
+            device_api::refusal(
+                pb::ProvisionError::Unavailable,
+                "the application server could not store the change; retry",
+            )
+        }
+    };
+    if delivery.expects_reply()
+        && let Err(error) = delivery.reply(&answer).await
+    {
+        warn!(error = %error, "reply to as.device");
     }
 }
 

@@ -208,6 +208,19 @@ impl SessionStore {
             .transpose()
     }
 
+    /// Deletes the device's sessions and downlink counter; tells whether it had a session.
+    pub async fn delete(&self, dev_eui: Eui64) -> Result<bool> {
+        let deleted: i64 = self
+            .redis
+            .del(vec![
+                self.keys.session(dev_eui),
+                self.keys.a_f_cnt_down(dev_eui),
+            ])
+            .await
+            .map_err(Error::redis("del session"))?;
+        Ok(deleted > 0)
+    }
+
     /// Allocates `count` consecutive downlink counters, none below `floor`; returns the first.
     pub async fn allocate(&self, dev_eui: Eui64, count: u32, floor: u32) -> Result<u32> {
         let args = vec![

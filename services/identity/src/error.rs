@@ -82,6 +82,19 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The network or application service did not take a device change, so the change was
+    /// undone.
+    #[error("{service} service {problem}; the device was not {not_done}")]
+    Provision {
+        /// `network` or `application`.
+        service: &'static str,
+        /// `did not answer`, or the refusal.
+        problem: String,
+        /// `created`, `updated` or `deleted`.
+        not_done: &'static str,
+        /// The code the caller gets.
+        code: ErrorCode,
+    },
     /// Migrating the schema failed.
     #[error("migrate identity schema")]
     Migrate(#[from] tern_postgres::Error),
@@ -132,6 +145,7 @@ impl ServiceError for Error {
             Error::Unavailable(_) | Error::JoinServer(_) | Error::Upstream { .. } => {
                 ErrorCode::Unavailable
             }
+            Error::Provision { code, .. } => *code,
             Error::Query { .. } | Error::Migrate(_) | Error::Crypto(_) => ErrorCode::Internal,
         }
     }

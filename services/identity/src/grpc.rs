@@ -13,6 +13,7 @@ mod devices;
 mod downlinks;
 mod gateway_status;
 mod gateways;
+mod provision;
 mod stream_events;
 mod tenants;
 mod users;

@@ -8,7 +8,8 @@
 //! empty schema creates an admin user and key (`Store::bootstrap`).
 //!
 //! The service owns no session state and serves no radio traffic; other services learn of
-//! registry changes from the events, never from these tables.
+//! registry changes from the events and, for devices, from `ns.device` and `as.device`
+//! requests (`grpc/provision.rs`), never from these tables.
 //!
 //! Entry points: [`run`], and [`prepare`] for a binary that wants the bootstrap key before
 //! serving. Modules: `store` (tables and queries), `grpc` (handlers), `auth`, `validate`,

@@ -3,16 +3,25 @@
 //!
 //! [`TestIdentity`] runs the service on `127.0.0.1:0` in a fresh schema and subject root, with
 //! the bootstrap admin key in hand; [`authorized`] wraps a message with a key.
+//!
+//! Device changes reach the network and application services over `ns.device` and
+//! `as.device`. [`TestIdentity::start`] answers both with a fake that accepts everything and
+//! records what it got ([`Provisioned`]), so registry tests need no other service;
+//! [`TestIdentity::start_on`] runs without it, for tests that bring the real services (or
+//! none) on the same subject root.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use deadpool_postgres::Pool;
+use futures::StreamExt;
 use tern_api::v1 as api;
-use tern_bus::{Bus, BusMetrics};
+use tern_bus::{Bus, BusMetrics, BusOptions, queue_group};
 use tern_config::IdentityConfig;
 use tern_postgres::testsuite::{TestSchema, test_pool};
+use tern_proto::internal::v1 as pb;
 use tern_telemetry::{Metrics, Readiness, Shutdown};
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -47,9 +56,102 @@ pub struct TestIdentity {
     pub readiness: Readiness,
     /// The service's metrics registry.
     pub metrics: Metrics,
+    /// What the fake network and application services were asked, when they run.
+    pub provisioned: Provisioned,
     shutdown: Shutdown,
     task: JoinHandle<anyhow::Result<()>>,
+    fake: Option<JoinHandle<()>>,
     schema: TestSchema,
+}
+
+/// One provisioning request the fake services answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProvisionRequest {
+    /// `ns.device`.
+    Network(pb::NetworkDeviceRequest),
+    /// `as.device`.
+    Application(pb::ApplicationDeviceRequest),
+}
+
+/// The provisioning requests the fake services answered, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Provisioned(Arc<Mutex<Vec<ProvisionRequest>>>);
+
+impl Provisioned {
+    /// Returns the requests so far.
+    pub fn requests(&self) -> Vec<ProvisionRequest> {
+        self.0.lock().expect("no panic holds the lock").clone()
+    }
+
+    fn push(&self, request: ProvisionRequest) {
+        self.0
+            .lock()
+            .expect("no panic holds the lock")
+            .push(request);
+    }
+}
+
+/// Which provisioning services a test environment fakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fakes {
+    /// None: real services answer.
+    None,
+    /// `ns.device` only, beside a real application service.
+    Network,
+    /// `ns.device` and `as.device`.
+    Both,
+}
+
+/// Answers `ns.device` (and with [`Fakes::Both`] `as.device`) with `ok` until `shutdown`,
+/// recording every request.
+async fn fake_services(
+    bus: &Bus,
+    fakes: Fakes,
+    provisioned: Provisioned,
+    shutdown: Shutdown,
+) -> anyhow::Result<JoinHandle<()>> {
+    let subjects = bus.subjects();
+    let mut network = bus
+        .queue_subscribe::<pb::NetworkDeviceRequest>(&subjects.ns_device(), queue_group::NETWORK)
+        .await?;
+    let mut application = if fakes == Fakes::Both {
+        Some(
+            bus.queue_subscribe::<pb::ApplicationDeviceRequest>(
+                &subjects.as_device(),
+                queue_group::APPLICATION,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    bus.flush().await?;
+    let ok = pb::ProvisionAnswer {
+        ok: true,
+        ..pb::ProvisionAnswer::default()
+    };
+    Ok(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.wait() => return,
+                Some(delivery) = network.next() => {
+                    provisioned.push(ProvisionRequest::Network(delivery.message().clone()));
+                    let _ = delivery.reply(&ok).await;
+                }
+                Some(delivery) = async {
+                    match application.as_mut() {
+                        Some(application) => application.next().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    provisioned.push(ProvisionRequest::Application(delivery.message().clone()));
+                    let _ = delivery.reply(&ok).await;
+                }
+                else => return,
+            }
+        }
+    }))
 }
 
 fn bus_metrics() -> BusMetrics {
@@ -57,16 +159,31 @@ fn bus_metrics() -> BusMetrics {
 }
 
 impl TestIdentity {
-    /// Starts the service and waits until it is ready.
+    /// Starts the service on a fresh subject root, with fake network and application services
+    /// that accept every device, and waits until it is ready.
     pub async fn start() -> anyhow::Result<TestIdentity> {
-        TestIdentity::start_on(tern_bus::testsuite::test_options(), |_| {}).await
+        TestIdentity::start_with(tern_bus::testsuite::test_options(), Fakes::Both, |_| {}).await
     }
 
-    /// Starts the service on the subject root of `bus_options`, to join other services' test
-    /// environments, with its `[identity]` section changed by `configure` (the schema is still
-    /// replaced by a fresh one).
-    pub async fn start_on(
-        bus_options: tern_bus::BusOptions,
+    /// Starts the service on `bus_options` (its subject root) without fake services: device
+    /// changes reach whatever serves `ns.device` and `as.device` there.
+    pub async fn start_on(bus_options: BusOptions) -> anyhow::Result<TestIdentity> {
+        TestIdentity::start_with(bus_options, Fakes::None, |_| {}).await
+    }
+
+    /// Starts the service on the subject root of `bus_options` beside a real application
+    /// service, with a fake network service accepting every device, and its `[identity]`
+    /// section changed by `configure` (the schema is still replaced by a fresh one).
+    pub async fn start_beside_application(
+        bus_options: BusOptions,
+        configure: impl FnOnce(&mut IdentityConfig),
+    ) -> anyhow::Result<TestIdentity> {
+        TestIdentity::start_with(bus_options, Fakes::Network, configure).await
+    }
+
+    async fn start_with(
+        bus_options: BusOptions,
+        fakes: Fakes,
         configure: impl FnOnce(&mut IdentityConfig),
     ) -> anyhow::Result<TestIdentity> {
         let bus = Bus::connect(&bus_options, bus_metrics())
@@ -86,6 +203,12 @@ impl TestIdentity {
         let readiness = Readiness::new();
         let shutdown = Shutdown::new();
         let metrics = Metrics::new();
+        let provisioned = Provisioned::default();
+        let fake = if fakes == Fakes::None {
+            None
+        } else {
+            Some(fake_services(&bus, fakes, provisioned.clone(), shutdown.clone()).await?)
+        };
         let deps = IdentityDeps {
             bus: bus.clone(),
             pool: pool.clone(),
@@ -116,8 +239,10 @@ impl TestIdentity {
             pool,
             readiness,
             metrics,
+            provisioned,
             shutdown,
             task,
+            fake,
             schema,
         })
     }
@@ -139,6 +264,9 @@ impl TestIdentity {
             .await
             .context("identity service did not stop in time")?
             .context("identity task")??;
+        if let Some(fake) = self.fake {
+            fake.await.context("fake services task")?;
+        }
         ensure!(!self.readiness.is_ready(), "ready after stopping");
         self.bus.drain().await?;
         self.schema.cleanup().await?;

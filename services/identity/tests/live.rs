@@ -45,7 +45,7 @@ impl Pair {
         .unwrap();
         let events_stream = application.config.events_stream.clone();
         let grpc_url = format!("http://{}", application.grpc_address);
-        let identity = TestIdentity::start_on(bus_options, move |config| {
+        let identity = TestIdentity::start_beside_application(bus_options, move |config| {
             config.events_stream = events_stream;
             config.application_grpc_url = Some(grpc_url);
         })

@@ -4,7 +4,8 @@
 //!
 //! State: device sessions (active and, after a join, pending), the DevAddr index and dedup
 //! lists in Redis (keys built only in `keys`), the network device registry in PostgreSQL
-//! schema `network.schema` ([`DeviceRegistry`], [`PgDeviceRegistry`]). Bus: `up` (queue group
+//! schema `network.schema` ([`DeviceRegistry`], [`PgDeviceRegistry`]), filled by the identity
+//! service over `ns.device` (`device_api`). Bus: `up`, `ns.queue`, `ns.device` (queue group
 //! `network`) and `gw.*.txack` in; `as.up`, `as.session`, `gw.{eui}.down` and `js.join`
 //! requests out.
 //!
@@ -25,6 +26,7 @@ mod class_c;
 mod context;
 mod data_down;
 mod dedup;
+mod device_api;
 mod downlink;
 mod error;
 mod gateway_duty;
@@ -166,14 +168,25 @@ pub async fn run(
             .queue_subscribe(&subjects.ns_queue(), queue_group::NETWORK)
             .await
             .context("subscribe to ns.queue")?;
+        let device_requests = deps
+            .bus
+            .queue_subscribe(&subjects.ns_device(), queue_group::NETWORK)
+            .await
+            .context("subscribe to ns.device")?;
         let gateway_stats = deps
             .bus
             .queue_subscribe(&subjects.gw_stats_all(), queue_group::NETWORK)
             .await
             .context("subscribe to gw.*.stats")?;
-        anyhow::Ok((uplinks, tx_acks, queue_requests, gateway_stats))
+        anyhow::Ok((
+            uplinks,
+            tx_acks,
+            queue_requests,
+            device_requests,
+            gateway_stats,
+        ))
     };
-    let (uplinks, tx_acks, queue_requests, gateway_stats) = tokio::select! {
+    let (uplinks, tx_acks, queue_requests, device_requests, gateway_stats) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("network service stopped before it started");
@@ -240,9 +253,12 @@ pub async fn run(
         "network service ready"
     );
     let served = server::serve(
-        uplinks,
-        tx_acks,
-        queue_requests,
+        server::Subscriptions {
+            uplinks,
+            tx_acks,
+            queue_requests,
+            device_requests,
+        },
         context,
         max_in_flight,
         &deps.readiness,

@@ -1,4 +1,4 @@
-//! The network server's device registry, until the identity service exists: per device what
+//! The network server's device registry, filled by the identity service over `ns.device`: per device what
 //! the network layer needs (band, LoRaWAN version, class, RX settings, ADR, and for ABP the
 //! DevAddr and network session keys).
 //!

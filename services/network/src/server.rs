@@ -1,5 +1,6 @@
-//! The NATS loop: takes uplink copies from `up`, TX acknowledgements from `gw.*.txack` and
-//! queue requests from `ns.queue` (all in queue group `network`), handles each in its own
+//! The NATS loop: takes uplink copies from `up`, TX acknowledgements from `gw.*.txack`, queue
+//! requests from `ns.queue` and provisioning requests from `ns.device` (all in queue group
+//! `network`), handles each in its own
 //! task (at most `network.max_in_flight` at once), and drains on shutdown.
 //!
 //! Every copy is counted by outcome. A malformed `UplinkFrame` is counted and dropped before
@@ -19,24 +20,37 @@ use tracing::{Instrument, debug, error, field, info, info_span, warn};
 use crate::context::Context;
 use crate::dedup::Claim;
 use crate::registry::DeviceRegistry;
-use crate::{COMPONENT, otaa, queue_api, schedule, uplink};
+use crate::{COMPONENT, device_api, otaa, queue_api, schedule, uplink};
 
-/// Serves both subscriptions until shutdown, then drains them and waits for tasks in flight.
+/// The subscriptions the loop serves.
+pub(crate) struct Subscriptions {
+    pub(crate) uplinks: Subscription<pb::UplinkFrame>,
+    pub(crate) tx_acks: Subscription<pb::DownlinkTxAck>,
+    pub(crate) queue_requests: Subscription<pb::QueueRequest>,
+    pub(crate) device_requests: Subscription<pb::NetworkDeviceRequest>,
+}
+
+/// Serves the subscriptions until shutdown, then drains them and waits for tasks in flight.
 ///
 /// Fails when a subscription ends without a shutdown (the bus connection was closed).
 pub(crate) async fn serve<R: DeviceRegistry>(
-    mut uplinks: Subscription<pb::UplinkFrame>,
-    mut tx_acks: Subscription<pb::DownlinkTxAck>,
-    mut queue_requests: Subscription<pb::QueueRequest>,
+    subscriptions: Subscriptions,
     context: Arc<Context<R>>,
     max_in_flight: usize,
     readiness: &Readiness,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    let Subscriptions {
+        mut uplinks,
+        mut tx_acks,
+        mut queue_requests,
+        mut device_requests,
+    } = subscriptions;
     let mut tasks = JoinSet::new();
     let mut draining = false;
     let mut closed = false;
     let mut queue_closed = false;
+    let mut devices_closed = false;
     loop {
         tokio::select! {
             biased;
@@ -54,6 +68,9 @@ pub(crate) async fn serve<R: DeviceRegistry>(
                 if let Err(error) = queue_requests.drain().await {
                     warn!(error = %error, "drain ns.queue subscription");
                 }
+                if let Err(error) = device_requests.drain().await {
+                    warn!(error = %error, "drain ns.device subscription");
+                }
             }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => log_task_end(joined),
             tx_ack = tx_acks.next(), if !closed && tasks.len() < max_in_flight => match tx_ack {
@@ -68,6 +85,14 @@ pub(crate) async fn serve<R: DeviceRegistry>(
                         tasks.spawn(handle_queue_request(request, Arc::clone(&context)));
                     }
                     None => queue_closed = true,
+                }
+            }
+            request = device_requests.next(), if !devices_closed && tasks.len() < max_in_flight => {
+                match request {
+                    Some(request) => {
+                        tasks.spawn(handle_device_request(request, Arc::clone(&context)));
+                    }
+                    None => devices_closed = true,
                 }
             }
             delivery = uplinks.next(), if tasks.len() < max_in_flight => match delivery {
@@ -146,6 +171,37 @@ async fn handle_queue_request<R: DeviceRegistry>(
             && let Err(error) = delivery.reply(&response).await
         {
             warn!(error = %error, "reply to ns.queue");
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Answers one `ns.device` request; a store failure is answered `UNAVAILABLE`.
+async fn handle_device_request<R: DeviceRegistry>(
+    delivery: Delivery<pb::NetworkDeviceRequest>,
+    context: Arc<Context<R>>,
+) {
+    let span = info_span!(
+        "device",
+        dev_eui = %lorawan_codec::Eui64::from_u64(delivery.message().dev_eui),
+    );
+    delivery.continue_trace(&span);
+    async move {
+        let answer = match device_api::handle(&context, delivery.message()).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                error!(error = %error, "device request failed");
+                device_api::refusal(
+                    pb::ProvisionError::Unavailable,
+                    "the network server could not reach its store; retry",
+                )
+            }
+        };
+        if delivery.expects_reply()
+            && let Err(error) = delivery.reply(&answer).await
+        {
+            warn!(error = %error, "reply to ns.device");
         }
     }
     .instrument(span)

@@ -293,6 +293,34 @@ impl SessionStore {
         })
     }
 
+    /// Deletes the device's active and pending sessions and their DevAddr index entries, so
+    /// its next uplink finds no session; tells whether there was one.
+    pub async fn delete(&self, dev_eui: Eui64) -> Result<bool> {
+        let sessions = [
+            self.session(dev_eui).await?,
+            self.pending_session(dev_eui).await?,
+        ];
+        let deleted: i64 = self
+            .redis
+            .del(vec![
+                self.keys.session(dev_eui),
+                self.keys.pending_session(dev_eui),
+            ])
+            .await
+            .map_err(Error::redis("del sessions"))?;
+        for stored in sessions.into_iter().flatten() {
+            let index = self
+                .keys
+                .dev_addr_index(DevAddr::from_u32(stored.session.dev_addr));
+            let _: i64 = self
+                .redis
+                .srem(&index, dev_eui.to_be_bytes().to_vec())
+                .await
+                .map_err(Error::redis("srem devaddr index"))?;
+        }
+        Ok(deleted > 0)
+    }
+
     /// Returns the newest session of `dev_eui`: the pending one after a join, else the active.
     pub async fn latest(&self, dev_eui: Eui64) -> Result<Option<StoredSession>> {
         match self.pending_session(dev_eui).await? {

@@ -46,6 +46,10 @@ pub enum ParsedSubject {
     AsSession,
     /// `ns.queue`.
     NsQueue,
+    /// `ns.device`.
+    NsDevice,
+    /// `as.device`.
+    AsDevice,
     /// `as.queue.invalidated`.
     AsQueueInvalidated,
     /// `as.downlink`.
@@ -92,6 +96,8 @@ impl ParsedSubject {
             ParsedSubject::AsUp => SubjectKind::AsUp,
             ParsedSubject::AsSession => SubjectKind::AsSession,
             ParsedSubject::NsQueue => SubjectKind::NsQueue,
+            ParsedSubject::NsDevice => SubjectKind::NsDevice,
+            ParsedSubject::AsDevice => SubjectKind::AsDevice,
             ParsedSubject::AsQueueInvalidated => SubjectKind::AsQueueInvalidated,
             ParsedSubject::AsDownlink => SubjectKind::AsDownlink,
             ParsedSubject::AppEvent { .. } => SubjectKind::AppEvent,
@@ -150,6 +156,8 @@ impl Subjects {
             ["as", "up"] => ParsedSubject::AsUp,
             ["as", "session"] => ParsedSubject::AsSession,
             ["ns", "queue"] => ParsedSubject::NsQueue,
+            ["ns", "device"] => ParsedSubject::NsDevice,
+            ["as", "device"] => ParsedSubject::AsDevice,
             ["as", "queue", "invalidated"] => ParsedSubject::AsQueueInvalidated,
             ["as", "downlink"] => ParsedSubject::AsDownlink,
             ["app", application_id, dev_eui, "down", "push"] => ParsedSubject::AppDownPush {

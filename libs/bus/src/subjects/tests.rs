@@ -84,6 +84,18 @@ fn renders_every_concrete_subject_and_parses_it_back() {
             ParsedSubject::NsQueue,
         ),
         (
+            s.ns_device(),
+            "tern.ns.device",
+            SubjectKind::NsDevice,
+            ParsedSubject::NsDevice,
+        ),
+        (
+            s.as_device(),
+            "tern.as.device",
+            SubjectKind::AsDevice,
+            ParsedSubject::AsDevice,
+        ),
+        (
             s.as_queue_invalidated(),
             "tern.as.queue.invalidated",
             SubjectKind::AsQueueInvalidated,
@@ -226,6 +238,8 @@ fn kind_labels_are_distinct_and_contain_no_ids() {
         SubjectKind::AsUp,
         SubjectKind::AsSession,
         SubjectKind::NsQueue,
+        SubjectKind::NsDevice,
+        SubjectKind::AsDevice,
         SubjectKind::AsQueueInvalidated,
         SubjectKind::AsDownlink,
         SubjectKind::AppEvent,

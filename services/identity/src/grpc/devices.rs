@@ -1,5 +1,9 @@
 //! `DeviceService`: end devices of an application (rights `devices:read` and
 //! `devices:write`). A device's profile must belong to its application's tenant.
+//!
+//! Create, update and delete reach the network and application services too (`provision`);
+//! when one of them does not take the change, the registry change is undone and the caller
+//! learns which service failed.
 
 use tern_api::v1 as api;
 use tern_api::v1::device_service_server::DeviceService;
@@ -7,6 +11,7 @@ use tern_bus::RegistryAction;
 use tonic::{Request, Response, Status};
 
 use super::applications::tag_filter;
+use super::provision::Change;
 use super::{Api, empty, list_args, required};
 use crate::auth::{Caller, Right};
 use crate::events::kind;
@@ -43,11 +48,16 @@ impl Api {
         }
     }
 
-    /// Checks that the profile exists in `tenant_id`.
-    async fn profile_in_tenant(&self, caller: &Caller, id: &str, tenant_id: &str) -> Result<()> {
+    /// Returns the profile when it exists in `tenant_id`.
+    async fn profile_in_tenant(
+        &self,
+        caller: &Caller,
+        id: &str,
+        tenant_id: &str,
+    ) -> Result<api::DeviceProfile> {
         let profile = self.visible_device_profile(caller, id).await?;
         if profile.tenant_id == tenant_id {
-            Ok(())
+            Ok(profile)
         } else {
             Err(Error::NotFound {
                 kind: "device profile",
@@ -70,12 +80,20 @@ impl DeviceService for Api {
         let application = self
             .visible_application(&caller, &device.application_id)
             .await?;
-        self.profile_in_tenant(&caller, &device.device_profile_id, &application.tenant_id)
+        let profile = self
+            .profile_in_tenant(&caller, &device.device_profile_id, &application.tenant_id)
             .await?;
         let created = self
             .store
             .create_device(&device, &application.tenant_id, &stored_tags)
             .await?;
+        if let Err(error) = self.provision(&created, &profile, Change::Created).await {
+            // The row goes again, so a retry can create the device from scratch.
+            if let Err(undo) = self.store.delete_device(&created.dev_eui).await {
+                tracing::error!(error = %undo, "device row of a failed create not deleted");
+            }
+            return Err(error.into());
+        }
         self.events
             .publish(
                 kind::DEVICE,
@@ -119,13 +137,35 @@ impl DeviceService for Api {
         if existing.application_id != device.application_id {
             return Err(in_application().into());
         }
-        self.profile_in_tenant(&caller, &device.device_profile_id, &tenant_id)
+        let profile = self
+            .profile_in_tenant(&caller, &device.device_profile_id, &tenant_id)
             .await?;
-        let updated = self
-            .store
-            .update_device(&device, &stored_tags)
-            .await?
-            .ok_or_else(in_application)?;
+        let old_profile = self
+            .visible_device_profile(&caller, &existing.device_profile_id)
+            .await?;
+        // The services take the change first: a refusal leaves the row as it was.
+        self.provision(&device, &profile, Change::Updated).await?;
+        let updated = match self.store.update_device(&device, &stored_tags).await {
+            Ok(Some(updated)) => updated,
+            other => {
+                // Put the services back to the stored device.
+                if self
+                    .provision(&existing, &old_profile, Change::Updated)
+                    .await
+                    .is_err()
+                {
+                    tracing::error!(
+                        dev_eui = %existing.dev_eui,
+                        "services not restored after a failed device update"
+                    );
+                }
+                return Err(match other {
+                    Err(error) => error,
+                    Ok(_) => in_application(),
+                }
+                .into());
+            }
+        };
         self.events
             .publish(
                 kind::DEVICE,
@@ -147,6 +187,8 @@ impl DeviceService for Api {
         let (existing, tenant_id) = self
             .visible_device(&caller, &request.get_ref().dev_eui)
             .await?;
+        // The services forget the device first, so its traffic stops before the row goes.
+        self.unprovision(&existing.dev_eui).await?;
         if !self.store.delete_device(&existing.dev_eui).await? {
             return Err(not_found(&existing.dev_eui).into());
         }
