@@ -456,3 +456,16 @@ fn docs_configuration_md_is_up_to_date() {
         path.display()
     );
 }
+
+#[test]
+fn example_config_file_loads_and_sets_only_known_keys() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/tern.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    let config = Config::load(&text, &no_env())
+        .unwrap_or_else(|error| panic!("{} does not load: {error}", path.display()));
+    assert_eq!(config.identity.listen.to_string(), "127.0.0.1:9091");
+    assert_eq!(config.network.dedup_window, Duration::from_millis(200));
+    // The KEK is a secret and must come from the environment, never from the example.
+    assert!(config.join.kek.is_none());
+}

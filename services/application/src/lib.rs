@@ -60,7 +60,8 @@ pub use kek::Kek;
 pub use keys::RedisKeys;
 pub use metrics::ApplicationMetrics;
 pub use registry::{
-    ApplicationDevice, ApplicationRegistry, Integration, IntegrationKind, PgApplicationRegistry,
+    ApplicationDevice, ApplicationRegistry, CachedRegistry, Integration, IntegrationKind,
+    PgApplicationRegistry,
 };
 pub use session::{AppSession, SessionStore, StoredSessions};
 
@@ -110,7 +111,8 @@ pub async fn run(
         config.kek.as_ref().map(|kek| kek.expose().as_str()),
     )?;
     let schema = SchemaName::new(&config.schema).context("application.schema")?;
-    let registry = PgApplicationRegistry::new(deps.pool.clone(), schema);
+    let database = PgApplicationRegistry::new(deps.pool.clone(), schema);
+    let registry = CachedRegistry::new(database.clone());
     let stream = events::StreamSettings {
         name: config.events_stream.clone(),
         max_age: config.events_max_age,
@@ -130,10 +132,11 @@ pub async fn run(
     };
     let bus = deps.bus.clone();
     let start = async {
-        registry
+        database
             .migrate()
             .await
             .context("migrate application schema")?;
+        let registry_events = registry::cache::subscribe(&bus).await?;
         events::ensure_stream(&bus, &stream).await?;
         let subjects = bus.subjects();
         let group = queue_group::APPLICATION;
@@ -163,9 +166,9 @@ pub async fn run(
                 .await
                 .context("subscribe to as.device")?,
         };
-        anyhow::Ok(subscriptions)
+        anyhow::Ok((subscriptions, registry_events))
     };
-    let subscriptions = tokio::select! {
+    let (subscriptions, registry_events) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("application service stopped before it started");
@@ -176,6 +179,11 @@ pub async fn run(
     let metrics = ApplicationMetrics::register(&deps.metrics);
     // Stops the gRPC server and the integration workers, also when the loop fails on its own.
     let workers_stop = shutdown.child();
+    let cache_task = tokio::spawn(registry::cache::follow(
+        registry.clone(),
+        registry_events,
+        workers_stop.clone(),
+    ));
     let loader_registry = registry.clone();
     let loader: integrations::IntegrationLoader = Arc::new(move |application_id: String| {
         let registry = loader_registry.clone();
@@ -239,6 +247,9 @@ pub async fn run(
     )
     .await;
     workers_stop.trigger();
+    if let Err(error) = cache_task.await {
+        warn!(error = %error, "registry event task panicked");
+    }
     dispatcher.close().await;
     if let Some(task) = grpc_task {
         match task.await {

@@ -5,6 +5,7 @@
 //! [`ApplicationRegistry`] is the narrow trait the service uses; [`PgApplicationRegistry`] keeps
 //! the rows in the application schema. It holds no sessions or keys (those live in Redis).
 
+pub mod cache;
 mod migrations;
 mod postgres;
 
@@ -16,6 +17,7 @@ use tern_bus::AppEvent;
 use crate::Result;
 use crate::formatter::Formatter;
 
+pub use cache::CachedRegistry;
 pub use postgres::PgApplicationRegistry;
 
 /// What the application server knows of one device.

@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// How long in-flight work may take to finish after SIGINT or SIGTERM, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub shutdown_grace: u64,
+    /// Also write the bootstrap admin API key to this file (created with mode 0600) when the
+    /// first start creates it, so scripts such as the simulator can use it.
+    #[arg(long, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
 }
 
 /// The services `tern serve` can run.
@@ -120,6 +124,24 @@ fn downlink_wiring(
     Ok((Some(listener), identity))
 }
 
+/// Writes the bootstrap key to a new file readable by its owner only; an existing file is
+/// replaced, since it can only hold a key of an earlier, now empty, database.
+fn write_admin_key(path: &std::path::Path, key: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create admin key file {}", path.display()))?;
+    // `mode` applies only to a new file; an old one may have been readable by others.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("restrict admin key file {}", path.display()))?;
+    writeln!(file, "{key}").with_context(|| format!("write admin key file {}", path.display()))
+}
+
 /// Runs `tern serve` until a signal asks it to stop or a service fails.
 pub fn run(args: ServeArgs) -> anyhow::Result<String> {
     let config = load_config(args.config.as_ref())?;
@@ -137,11 +159,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<String> {
         config,
         services,
         Duration::from_secs(args.shutdown_grace),
+        args.admin_key_file,
     ))?;
     Ok(String::new())
 }
 
-async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> anyhow::Result<()> {
+async fn serve(
+    config: Config,
+    services: Vec<ServiceName>,
+    grace: Duration,
+    admin_key_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let telemetry = tern_telemetry::init(&config.telemetry).context("initialise telemetry")?;
     let names: Vec<&str> = services.iter().map(|service| service.as_str()).collect();
     info!(services = ?names, "starting");
@@ -207,6 +235,10 @@ async fn serve(config: Config, services: Vec<ServiceName>, grace: Duration) -> a
                 "created admin user {:?}; admin api key (shown only once): {}",
                 bootstrap.username, bootstrap.key
             );
+            if let Some(path) = &admin_key_file {
+                write_admin_key(path, &bootstrap.key)?;
+                println!("admin api key written to {}", path.display());
+            }
         }
     }
 

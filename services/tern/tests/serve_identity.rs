@@ -30,9 +30,10 @@ fn free_port() -> u16 {
 
 /// Starts the identity service, waits until its API answers, and returns the process and the
 /// stdout lines read until then.
-fn start(schema: &str, api_port: u16) -> (KillOnDrop, Vec<String>) {
+fn start(schema: &str, api_port: u16, key_file: &std::path::Path) -> (KillOnDrop, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["serve", "--only", "identity"])
+        .args(["serve", "--only", "identity", "--admin-key-file"])
+        .arg(key_file)
         .env("TERN_ADMIN__LISTEN", format!("127.0.0.1:{}", free_port()))
         .env("TERN_IDENTITY__LISTEN", format!("127.0.0.1:{api_port}"))
         .env("TERN_IDENTITY__SCHEMA", schema)
@@ -89,8 +90,11 @@ fn serve_prints_the_bootstrap_admin_key_once() {
     let pool = test_pool().unwrap();
     let schema = TestSchema::new(&pool);
     let api_port = free_port();
+    let dir = std::env::temp_dir().join(format!("tern-serve-identity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("admin-key");
 
-    let (server, lines) = start(schema.name().as_str(), api_port);
+    let (server, lines) = start(schema.name().as_str(), api_port, &key_file);
     let marker = "admin api key (shown only once): ";
     let key = lines
         .iter()
@@ -100,6 +104,12 @@ fn serve_prints_the_bootstrap_admin_key_once() {
         })
         .unwrap_or_else(|| panic!("no key printed: {lines:?}"));
     assert!(key.starts_with("tern_"), "{key}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim(), key);
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "key file mode {mode:o}");
+    }
     let listed = Command::new(env!("CARGO_BIN_EXE_tern"))
         .args(["tenant", "list", "--json", "--server"])
         .arg(format!("http://127.0.0.1:{api_port}"))
@@ -111,7 +121,9 @@ fn serve_prints_the_bootstrap_admin_key_once() {
     assert_eq!(String::from_utf8(listed.stdout).unwrap().trim(), "[]");
     stop(server);
 
-    let (server, lines) = start(schema.name().as_str(), api_port);
+    std::fs::remove_file(&key_file).unwrap();
+    let (server, lines) = start(schema.name().as_str(), api_port, &key_file);
+    assert!(!key_file.exists(), "a restart writes no key file");
     assert!(
         !lines
             .iter()
@@ -119,5 +131,6 @@ fn serve_prints_the_bootstrap_admin_key_once() {
         "{lines:?}"
     );
     stop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
     runtime.block_on(schema.cleanup()).unwrap();
 }
