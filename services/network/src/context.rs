@@ -36,6 +36,8 @@ pub(crate) struct Context<R> {
     /// Hourly duty-cycle budgets of gateways.
     pub(crate) duty: crate::gateway_duty::GatewayDuty,
     pub(crate) next_downlink_id: AtomicU32,
+    /// DevAddrs recently found to have no session and no ABP device.
+    pub(crate) unknown_addrs: std::sync::Arc<crate::unknown_addrs::UnknownAddrs>,
 }
 
 impl<R> Context<R> {

@@ -50,7 +50,10 @@ pub(crate) async fn handle<R: DeviceRegistry>(
                 Err(answer) => return Ok(answer),
             };
             let previous = context.registry.device(dev_eui).await?;
-            match context.registry.set_device(&device).await {
+            let stored = context.registry.set_device(&device).await;
+            // Also after a failure: the row may have been written before the error.
+            context.unknown_addrs.clear();
+            match stored {
                 Ok(()) => {}
                 Err(Error::Band(error)) => return Ok(invalid(format!("band: {error}"))),
                 Err(error) => return Err(error),

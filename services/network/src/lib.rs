@@ -46,6 +46,7 @@ mod server;
 mod session;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+mod unknown_addrs;
 mod uplink;
 
 use std::sync::Arc;
@@ -178,15 +179,17 @@ pub async fn run(
             .queue_subscribe(&subjects.gw_stats_all(), queue_group::NETWORK)
             .await
             .context("subscribe to gw.*.stats")?;
+        let device_events = unknown_addrs::subscribe(&deps.bus).await?;
         anyhow::Ok((
             uplinks,
             tx_acks,
             queue_requests,
             device_requests,
             gateway_stats,
+            device_events,
         ))
     };
-    let (uplinks, tx_acks, queue_requests, device_requests, gateway_stats) = tokio::select! {
+    let (uplinks, tx_acks, queue_requests, device_requests, gateway_stats, device_events) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("network service stopped before it started");
@@ -211,6 +214,12 @@ pub async fn run(
         &keys,
         gateway_status_shutdown.clone(),
     );
+    let unknown_addrs = Arc::new(unknown_addrs::UnknownAddrs::default());
+    let unknown_addrs_task = tokio::spawn(unknown_addrs::follow(
+        Arc::clone(&unknown_addrs),
+        device_events,
+        gateway_status_shutdown.clone(),
+    ));
     let context = Arc::new(context::Context {
         bus: deps.bus.clone(),
         registry,
@@ -240,6 +249,7 @@ pub async fn run(
         confirmed_max_attempts: config.confirmed_downlink_max_attempts,
         duty: gateway_duty::GatewayDuty::new(),
         next_downlink_id: AtomicU32::new(context::random_u32()),
+        unknown_addrs,
     });
     let max_in_flight = usize::try_from(config.max_in_flight)
         .unwrap_or(usize::MAX)
@@ -267,5 +277,6 @@ pub async fn run(
     .await;
     gateway_status_shutdown.trigger();
     gateway_status.await.context("gateway status task")?;
+    unknown_addrs_task.await.context("registry event task")?;
     served
 }

@@ -75,7 +75,15 @@ pub(crate) async fn handle<R: DeviceRegistry>(
     let tx_info = frame.tx_info.unwrap_or_default();
     let mut candidates = context.sessions.candidates(dev_addr).await?;
     if candidates.is_empty() {
-        candidates = activate_abp(context, dev_addr).await?;
+        match context.unknown_addrs.check(dev_addr) {
+            Ok(()) => return Ok("unknown_dev_addr"),
+            Err(generation) => {
+                candidates = activate_abp(context, dev_addr).await?;
+                if candidates.is_empty() {
+                    context.unknown_addrs.record(dev_addr, generation);
+                }
+            }
+        }
     }
     if candidates.is_empty() {
         return Ok("unknown_dev_addr");

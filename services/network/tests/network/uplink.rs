@@ -629,3 +629,58 @@ async fn random_frames_are_all_counted_and_the_service_keeps_serving() {
     assert_eq!(next(&mut as_up).await.unwrap().f_cnt, 1);
     env.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn unknown_dev_addrs_are_remembered_until_a_registry_device_event() {
+    let env = TestEnv::start().await.unwrap();
+    let seed = 0x5a;
+    let dev_eui = Eui64::from_u64(0x70b3_d57e_d000_0000 | u64::from(seed));
+    let dev_addr = DevAddr::from_u32(0x2600_0000 | u32::from(seed));
+    let nwk_s_key = Aes128Key::from_bytes([seed; 16]);
+    let device = SimDevice {
+        dev_addr,
+        f_nwk_s_int_key: nwk_s_key,
+        s_nwk_s_int_key: nwk_s_key,
+        nwk_s_enc_key: nwk_s_key,
+        lorawan_1_1: false,
+    };
+    let mut as_up = env.subscribe_as_up().await.unwrap();
+    let send = async |f_cnt: u32| {
+        env.publish_uplink(&uplink_frame(
+            device.data_up(f_cnt, false, b"x"),
+            &[reception(GATEWAY, 5.0)],
+        ))
+        .await
+        .unwrap();
+    };
+    send(1).await;
+    env.wait_uplinks("unknown_dev_addr", 1).await.unwrap();
+
+    // Personalised behind the network service's back (as through another replica): this
+    // replica still remembers the DevAddr as unknown.
+    env.registry
+        .set_device(&abp_device(dev_eui, dev_addr, nwk_s_key))
+        .await
+        .unwrap();
+    send(2).await;
+    env.wait_uplinks("unknown_dev_addr", 2).await.unwrap();
+    assert!(stays_quiet(&mut as_up, QUIET).await);
+
+    // The identity service announces the change; the next frame is looked up again.
+    let subject = env
+        .bus
+        .subjects()
+        .registry("device", &dev_eui.to_string(), tern_bus::RegistryAction::Updated)
+        .unwrap();
+    env.bus
+        .publish(&subject, &pb::RegistryEvent::default())
+        .await
+        .unwrap();
+    env.bus.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    send(3).await;
+    let uplink = next(&mut as_up).await.unwrap();
+    assert_eq!(uplink.dev_eui, dev_eui.to_u64());
+    assert_eq!(uplink.f_cnt, 3);
+    env.stop().await.unwrap();
+}
