@@ -85,7 +85,7 @@ impl Default for NetworkConfig {
             net_id: String::from("000000"),
             dedup_window: Duration::from_millis(200),
             session_ttl: Duration::from_secs(31 * 24 * 3600),
-            max_in_flight: 256,
+            max_in_flight: 4096,
             join_request_timeout: Duration::from_secs(1),
             f_opts_encryption: FOptsEncryption::Errata,
             dev_status_interval: Duration::from_secs(24 * 3600),
@@ -126,7 +126,9 @@ impl NetworkConfig {
             ),
             KeyDoc::new(
                 "max_in_flight",
-                "Most uplinks one replica handles at once; further ones wait in NATS.",
+                "Most uplink copies one replica handles at once; further ones wait in NATS.\n\
+                 Each owned uplink stays in flight for the whole dedup window, so a replica handles at most\n\
+                 max_in_flight / dedup_window uplinks per second (4096 / 200 ms = 20480/s).",
             ),
             KeyDoc::new(
                 "join_request_timeout",
