@@ -12,8 +12,8 @@
 //! requests out. The gRPC downlink API (`tern.api.v1.DownlinkService`, crate `tern-api`) runs
 //! when `application.grpc_listen` is set.
 //!
-//! Not here: the registry of the identity service (this one stands in until it exists),
-//! device locations, and ABP devices (their AppSKey would come from the registry).
+//! Devices arrive from the identity service over `as.device` and are cached per replica
+//! ([`CachedRegistry`]) until a registry event says they changed. Not here: device locations.
 //!
 //! Entry point: [`run`]. Modules: `server` (the NATS loop), `uplink` (uplinks, sessions and
 //! downlink outcomes to events), `downlink` (the queue), `formatter` (none, CayenneLPP,
