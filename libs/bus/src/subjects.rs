@@ -15,7 +15,8 @@ use crate::{Error, InvalidTokenReason, Result};
 
 /// Queue group names of the services that share work over NATS queue groups.
 pub mod queue_group {
-    /// Network servers share `up`, `gw.*.txack`, `gw.*.stats`, `ns.queue` and `ns.device`.
+    /// Network servers share `up`, `gw.*.txack`, `gw.*.stats`, `ns.queue`, `ns.device` and
+    /// `ns.gateway_status`.
     pub const NETWORK: &str = "network";
     /// Join servers share `js.join` and `js.keys`.
     pub const JOIN: &str = "join";
@@ -54,6 +55,8 @@ pub enum SubjectKind {
     NsQueue,
     /// `ns.device`: device provisioning for the network server.
     NsDevice,
+    /// `ns.gateway_status`: gateway status questions for the network server.
+    NsGatewayStatus,
     /// `as.device`: device provisioning for the application server.
     AsDevice,
     /// `as.queue.invalidated`: queued downlinks that must be re-encrypted.
@@ -84,6 +87,7 @@ impl SubjectKind {
             SubjectKind::AsSession => "as.session",
             SubjectKind::NsQueue => "ns.queue",
             SubjectKind::NsDevice => "ns.device",
+            SubjectKind::NsGatewayStatus => "ns.gateway_status",
             SubjectKind::AsDevice => "as.device",
             SubjectKind::AsQueueInvalidated => "as.queue.invalidated",
             SubjectKind::AsDownlink => "as.downlink",
@@ -392,6 +396,13 @@ impl Subjects {
     /// identity to network (request/reply, queue `network`).
     pub fn ns_device(&self) -> Subject {
         self.fixed("ns.device", SubjectKind::NsDevice)
+    }
+
+    /// `{root}.ns.gateway_status`: a gateway's current status, asked by the identity
+    /// service of the network service, which keeps it in Redis (request/reply, queue
+    /// `network`).
+    pub fn ns_gateway_status(&self) -> Subject {
+        self.fixed("ns.gateway_status", SubjectKind::NsGatewayStatus)
     }
 
     /// `{root}.as.device`: set or delete a device in the application server's registry,

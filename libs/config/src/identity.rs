@@ -1,7 +1,10 @@
-//! The `[identity]` section: the identity service's schema, gRPC listener and first-start
-//! bootstrap.
+//! The `[identity]` section: the identity service's schema, gRPC listener, first-start
+//! bootstrap and key-encryption key.
 //!
 //! This module only describes the settings; the service creates the admin user and key.
+//! The KEK is optional here: ABP session keys are wrapped under the KEK the join and
+//! application servers share, so when this section leaves it unset the binary hands the
+//! identity service `[join] kek` and `kek_label`. This module does not parse the KEK's hex.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -10,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::application::is_stream_name;
 use crate::join::is_schema_name;
 use crate::schema::{KeyDoc, SectionDoc};
+use crate::secret::Secret;
 use crate::validate::{Checks, text};
 
 /// Identity service settings.
@@ -28,6 +32,13 @@ pub struct IdentityConfig {
     /// URL of the application service's gRPC downlink API that `DownlinkService` calls are
     /// forwarded to; `None` refuses them as unavailable.
     pub application_grpc_url: Option<String>,
+    /// Key-encryption key (32 hex digits) that ABP session keys are wrapped under, in the
+    /// registry and for the application service; `None` takes the application's KEK (itself
+    /// defaulting to `[join] kek`).
+    pub kek: Option<Secret<String>>,
+    /// Label of `kek`; `None` takes the application's label (itself defaulting to
+    /// `[join] kek_label`).
+    pub kek_label: Option<String>,
 }
 
 impl Default for IdentityConfig {
@@ -40,6 +51,8 @@ impl Default for IdentityConfig {
             // The application service's default, so the pair works without configuration.
             events_stream: String::from("TERN_APP_EVENTS"),
             application_grpc_url: None,
+            kek: None,
+            kek_label: None,
         }
     }
 }
@@ -76,6 +89,20 @@ impl IdentityConfig {
                  When unset, `tern serve` running both services uses the application's `grpc_listen`; otherwise the calls answer UNAVAILABLE.",
                 "\"http://127.0.0.1:8091\"",
             ),
+            KeyDoc::optional(
+                "kek",
+                "Key-encryption key, 32 hex digits (AES-128), that `DeviceService.Activate` wraps ABP session keys under.\n\
+                 The AppSKey goes to the application service wrapped under it, so it must be the application service's KEK; when unset, `[application] kek` is used, which itself defaults to `[join] kek`.\n\
+                 The registry keeps an activated device's session keys wrapped under it, so device and profile changes can send them again.\n\
+                 Without a KEK, Activate answers FAILED_PRECONDITION.",
+                "\"00112233445566778899aabbccddeeff\"",
+            )
+            .secret(),
+            KeyDoc::optional(
+                "kek_label",
+                "Label of `kek`, as the application service knows it; when unset, `[application] kek_label` is used, which itself defaults to `[join] kek_label`.",
+                "\"default\"",
+            ),
         ],
     };
 
@@ -93,6 +120,9 @@ impl IdentityConfig {
                 &text(url),
                 "must start with http:// or https://",
             );
+        }
+        if let Some(label) = &self.kek_label {
+            checks.non_empty("identity.kek_label", label);
         }
         checks.require(
             is_schema_name(&self.schema),
@@ -144,5 +174,24 @@ mod tests {
             paths,
             ["identity.schema", "identity.bootstrap_admin_username"]
         );
+    }
+
+    #[test]
+    fn kek_loads_from_the_environment_redacted_and_an_empty_label_is_reported() {
+        let kek = "00112233445566778899aabbccddeeff";
+        let env =
+            std::collections::HashMap::from([("TERN_IDENTITY__KEK".to_owned(), kek.to_owned())]);
+        let config = crate::Config::load("[identity]\nkek_label = \"k1\"\n", &env).unwrap();
+        assert_eq!(config.identity.kek.as_ref().unwrap().expose(), kek);
+        assert_eq!(config.identity.kek_label.as_deref(), Some("k1"));
+        assert!(!format!("{config:?}").contains(kek));
+        let mut checks = Checks::default();
+        IdentityConfig {
+            kek_label: Some(String::new()),
+            ..IdentityConfig::default()
+        }
+        .check(&mut checks);
+        let paths: Vec<&str> = checks.findings.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["identity.kek_label"]);
     }
 }

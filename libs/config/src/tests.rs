@@ -423,7 +423,8 @@ fn secret_keys_are_marked_in_docs() {
             "postgres.password",
             "redis.password",
             "join.kek",
-            "application.kek"
+            "application.kek",
+            "identity.kek"
         ]
     );
 }

@@ -84,17 +84,41 @@ pub enum Error {
     },
     /// The network or application service did not take a device change, so the change was
     /// undone.
-    #[error("{service} service {problem}; the device was not {not_done}")]
+    #[error("{service} service {problem}; the device was not {not_done}{undone}")]
     Provision {
         /// `network` or `application`.
         service: &'static str,
         /// `did not answer`, or the refusal.
         problem: String,
-        /// `created`, `updated` or `deleted`.
+        /// `created`, `updated`, `deleted` or `activated`.
         not_done: &'static str,
+        /// What became of the service that had taken the change already, e.g.
+        /// `; the network service was set back to its previous state`, or empty.
+        undone: &'static str,
         /// The code the caller gets.
         code: ErrorCode,
     },
+    /// A device profile changed, but some of its devices did not reach the network or
+    /// application service with the new settings.
+    #[error(
+        "device profile {profile_id:?} updated, but {failed} of its {total} devices were not \
+         updated in the network and application services ({first}); update the profile again \
+         to retry"
+    )]
+    ProfileDevices {
+        /// The profile.
+        profile_id: String,
+        /// Devices not updated.
+        failed: usize,
+        /// Devices of the profile.
+        total: usize,
+        /// The first failure, for the reader.
+        first: String,
+    },
+    /// The request is valid, but the entity or the service is not in a state to take it
+    /// (an OTAA device asked to activate by personalisation, no KEK configured).
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// Migrating the schema failed.
     #[error("migrate identity schema")]
     Migrate(#[from] tern_postgres::Error),
@@ -146,6 +170,10 @@ impl ServiceError for Error {
                 ErrorCode::Unavailable
             }
             Error::Provision { code, .. } => *code,
+            Error::ProfileDevices { .. } => ErrorCode::Unavailable,
+            // `ErrorCode` has no FAILED_PRECONDITION; `status` maps this variant itself, and
+            // the nearest shared code says retrying the same request will not help.
+            Error::FailedPrecondition(_) => ErrorCode::InvalidArgument,
             Error::Query { .. } | Error::Migrate(_) | Error::Crypto(_) => ErrorCode::Internal,
         }
     }
@@ -154,6 +182,9 @@ impl ServiceError for Error {
 /// Turns an identity error into a gRPC status; the one place where this happens.
 pub(crate) fn status(error: &Error) -> Status {
     let message = error.to_string();
+    if let Error::FailedPrecondition(_) = error {
+        return Status::failed_precondition(message);
+    }
     match error.code() {
         ErrorCode::InvalidArgument => Status::invalid_argument(message),
         ErrorCode::NotFound => Status::not_found(message),

@@ -5,6 +5,7 @@
 //! validates the request, then touches the store, then publishes the registry event. Errors
 //! become `tonic::Status` in `crate::error::status` only.
 
+mod activate;
 mod api_keys;
 mod applications;
 mod device_keys;
@@ -59,6 +60,8 @@ pub(crate) struct Api {
     pub store: Store,
     pub events: Events,
     pub live: crate::live::Live,
+    /// KEK for ABP session keys; `None` refuses activation.
+    pub kek: Option<crate::kek::Kek>,
 }
 
 impl Api {

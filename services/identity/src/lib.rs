@@ -20,6 +20,7 @@ mod auth;
 mod error;
 mod events;
 mod grpc;
+mod kek;
 mod live;
 mod metrics;
 mod store;
@@ -111,6 +112,7 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     deps.readiness.set_ready(COMPONENT, false);
     let schema = SchemaName::new(&config.schema).context("identity.schema")?;
+    let kek = kek::Kek::from_config(config)?;
     tokio::select! {
         biased;
         () = shutdown.wait() => {
@@ -124,6 +126,7 @@ pub async fn serve_on(
         store: Store::new(deps.pool.clone(), schema),
         events: Events::new(deps.bus.clone()),
         live,
+        kek,
     };
     let local = listener.local_addr().context("identity api address")?;
     deps.readiness.set_ready(COMPONENT, true);

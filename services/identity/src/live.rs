@@ -4,7 +4,9 @@
 //!
 //! The identity service owns none of this data. It reads the event stream (never creates it),
 //! forwards downlinks after its own key checks, and keeps the gateway status in memory only,
-//! fed by `gw.*.status` and `gw.*.stats`; it never reads the network service's Redis keys.
+//! fed by `gw.*.status` and `gw.*.stats` and, for a gateway it has not heard of, by the
+//! network service's answer on `ns.gateway_status`; it never reads the network service's
+//! Redis keys.
 
 mod gateways;
 
@@ -16,7 +18,7 @@ use tern_telemetry::Shutdown;
 use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 
-pub(crate) use self::gateways::GatewayCache;
+pub(crate) use self::gateways::{GatewayCache, GatewayState};
 
 /// The live side of the API, shared by every handler.
 #[derive(Debug, Clone)]

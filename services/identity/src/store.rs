@@ -6,6 +6,7 @@
 //! statements. Lists page by id (keyset paging): the page token is the last id of the page.
 //! The store checks no rights; the gRPC layer does, before it calls the store.
 
+mod abp_sessions;
 mod api_keys;
 mod applications;
 mod bootstrap;
@@ -24,6 +25,7 @@ use tokio_postgres::types::ToSql;
 
 use crate::{Error, Result};
 
+pub(crate) use abp_sessions::StoredAbpSession;
 pub use api_keys::StoredSecret as ApiKeySecret;
 pub use bootstrap::BootstrapKey;
 
@@ -63,6 +65,8 @@ pub struct ListFilter {
     pub tenant_id: Option<String>,
     /// Only devices of this application.
     pub application_id: Option<String>,
+    /// Only devices of this device profile.
+    pub device_profile_id: Option<String>,
     /// Only entities whose name starts with this.
     pub name_prefix: String,
     /// Only entities carrying all these tags (stored form, `key=value`).
@@ -193,6 +197,10 @@ impl Store {
         if let Some(application_id) = &filter.application_id {
             params.push(application_id);
             sql.push_str(&format!(" AND application_id = ${}", params.len()));
+        }
+        if let Some(device_profile_id) = &filter.device_profile_id {
+            params.push(device_profile_id);
+            sql.push_str(&format!(" AND device_profile_id = ${}", params.len()));
         }
         if !filter.tags.is_empty() {
             params.push(&filter.tags);

@@ -30,11 +30,19 @@ use crate::{IdentityDeps, prepare};
 
 /// How long tests wait for the service.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The KEK of test environments, 32 hex digits: the one the application and join services'
+/// test configurations use, so ABP sessions activated here unwrap there.
+pub const TEST_KEK: &str = "000102030405060708090a0b0c0d0e0f";
+/// The label of [`TEST_KEK`].
+pub const TEST_KEK_LABEL: &str = "test";
 
-/// Returns the `[identity]` section tests start from (the schema is replaced per test).
+/// Returns the `[identity]` section tests start from (the schema is replaced per test), with
+/// the test KEK.
 pub fn default_config() -> IdentityConfig {
     IdentityConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        kek: Some(tern_config::Secret::new(TEST_KEK.to_owned())),
+        kek_label: Some(TEST_KEK_LABEL.to_owned()),
         ..IdentityConfig::default()
     }
 }
@@ -169,6 +177,14 @@ impl TestIdentity {
     /// changes reach whatever serves `ns.device` and `as.device` there.
     pub async fn start_on(bus_options: BusOptions) -> anyhow::Result<TestIdentity> {
         TestIdentity::start_with(bus_options, Fakes::None, |_| {}).await
+    }
+
+    /// Starts the service like [`TestIdentity::start`] (fake network and application
+    /// services), with its `[identity]` section changed by `configure`.
+    pub async fn start_configured(
+        configure: impl FnOnce(&mut IdentityConfig),
+    ) -> anyhow::Result<TestIdentity> {
+        TestIdentity::start_with(tern_bus::testsuite::test_options(), Fakes::Both, configure).await
     }
 
     /// Starts the service on the subject root of `bus_options` beside a real application

@@ -1,6 +1,8 @@
 //! Gateway status: consumes `gw.*.stats` (queue group `network`), keeps each gateway's
 //! latest stats and last-seen time in Redis, and publishes `gw.{eui}.status` when a gateway
 //! starts talking (any replica, on the stats message) or stops (the elected leader's sweep).
+//! It also answers `ns.gateway_status` (queue group `network`) with what Redis holds, so an
+//! identity replica started after a gateway's last report can still tell its status.
 //!
 //! Not here: the gateway registry (unknown gateways are tracked like known ones) and any
 //! use of the stats for downlink decisions.
@@ -50,6 +52,7 @@ pub(crate) struct GatewayStatus {
 pub(crate) fn spawn(
     gateway_status: GatewayStatus,
     stats: Subscription<pb::GatewayStats>,
+    requests: Subscription<pb::GatewayStatusRequest>,
     choice: LeaderChoice,
     redis: fred::clients::Pool,
     keys: &RedisKeys,
@@ -67,7 +70,7 @@ pub(crate) fn spawn(
                 holder_id = lock.holder_id(),
                 "leader election through a redis lock"
             );
-            tokio::spawn(run(gateway_status, stats, lock, shutdown))
+            tokio::spawn(run(gateway_status, stats, requests, lock, shutdown))
         }
         #[cfg(feature = "kube")]
         LeaderChoice::Kube(target) => {
@@ -77,16 +80,17 @@ pub(crate) fn spawn(
                 "leader election through a kubernetes lease"
             );
             let lease = leader::KubeLease::new(target, leader::GATEWAY_SWEEP_ROLE, lease_duration);
-            tokio::spawn(run(gateway_status, stats, lease, shutdown))
+            tokio::spawn(run(gateway_status, stats, requests, lease, shutdown))
         }
     }
 }
 
-/// Runs stats handling, the leader election and the leader's sweep until `shutdown`, then
-/// drains the stats subscription and releases leadership.
+/// Runs stats handling, status questions, the leader election and the leader's sweep until
+/// `shutdown`, then drains the subscriptions and releases leadership.
 pub(crate) async fn run<E: LeaderElection>(
     gateway_status: GatewayStatus,
     stats: Subscription<pb::GatewayStats>,
+    requests: Subscription<pb::GatewayStatusRequest>,
     election: E,
     shutdown: Shutdown,
 ) {
@@ -101,6 +105,7 @@ pub(crate) async fn run<E: LeaderElection>(
     tokio::join!(
         campaign,
         consume_stats(&gateway_status, stats, shutdown.clone()),
+        answer_requests(&gateway_status.store, requests, shutdown.clone()),
         sweep_while_leading(&gateway_status, leading_rx, shutdown),
     );
     info!("gateway status stopped");
@@ -145,6 +150,55 @@ async fn consume_stats(
                 gateway_status.metrics.stats("error");
                 warn!(error = %error, "record gateway stats");
             }
+        }
+    }
+}
+
+/// Answers `ns.gateway_status` questions from Redis until the subscription ends; drains it
+/// on shutdown. One at a time: each answer is one Redis round trip, and the questions come
+/// only from identity replicas that have not heard of a gateway yet.
+async fn answer_requests(
+    store: &GatewayStore,
+    mut requests: Subscription<pb::GatewayStatusRequest>,
+    shutdown: Shutdown,
+) {
+    let mut draining = false;
+    loop {
+        let delivery = tokio::select! {
+            biased;
+            () = shutdown.wait(), if !draining => {
+                draining = true;
+                if let Err(error) = requests.drain().await {
+                    warn!(error = %error, "drain ns.gateway_status subscription");
+                    return;
+                }
+                continue;
+            }
+            delivery = requests.next() => delivery,
+        };
+        let Some(delivery) = delivery else {
+            if !draining {
+                warn!("ns.gateway_status subscription ended: the nats connection was closed");
+            }
+            return;
+        };
+        let gateway_eui = delivery.message().gateway_eui;
+        let answer = match store.status(gateway_eui).await {
+            Ok(status) => pb::GatewayStatusAnswer {
+                known: status.is_some(),
+                status,
+            },
+            Err(error) => {
+                // No answer: the asker times out and reports the status unknown, which is
+                // what it would say without this subject.
+                warn!(error = %error, "read gateway status");
+                continue;
+            }
+        };
+        if delivery.expects_reply()
+            && let Err(error) = delivery.reply(&answer).await
+        {
+            warn!(error = %error, "reply to ns.gateway_status");
         }
     }
 }

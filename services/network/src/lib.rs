@@ -16,6 +16,7 @@
 //! Gateway status (`gateway_status`): `gw.*.stats` in (queue group `network`), each
 //! gateway's latest stats and last-seen time in Redis, `gw.{eui}.status` out when a gateway
 //! starts or stops talking; silence is found by one replica elected through `leader`.
+//! `ns.gateway_status` (queue group `network`) answers a gateway's stored status.
 //!
 //! Entry point: [`run`]. Modules: `server` (the NATS loop), `uplink` (data frames), `otaa`
 //! (join-requests), `mac` (MAC command answers), `ack` (network downlink frames), `radio`
@@ -180,16 +181,28 @@ pub async fn run(
             .await
             .context("subscribe to gw.*.stats")?;
         let device_events = unknown_addrs::subscribe(&deps.bus).await?;
+        let gateway_status_requests = deps
+            .bus
+            .queue_subscribe(&subjects.ns_gateway_status(), queue_group::NETWORK)
+            .await
+            .context("subscribe to ns.gateway_status")?;
         anyhow::Ok((
             uplinks,
             tx_acks,
             queue_requests,
             device_requests,
-            gateway_stats,
+            (gateway_stats, gateway_status_requests),
             device_events,
         ))
     };
-    let (uplinks, tx_acks, queue_requests, device_requests, gateway_stats, device_events) = tokio::select! {
+    let (
+        uplinks,
+        tx_acks,
+        queue_requests,
+        device_requests,
+        (gateway_stats, gateway_status_requests),
+        device_events,
+    ) = tokio::select! {
         biased;
         () = shutdown.wait() => {
             info!("network service stopped before it started");
@@ -209,6 +222,7 @@ pub async fn run(
             lease_duration: config.leader_lease_duration,
         },
         gateway_stats,
+        gateway_status_requests,
         deps.leader.clone(),
         deps.redis.clone(),
         &keys,

@@ -92,6 +92,7 @@ pub fn status_error(status: tonic::Status) -> anyhow::Error {
         tonic::Code::PermissionDenied => "PERMISSION_DENIED",
         tonic::Code::Unauthenticated => "UNAUTHENTICATED",
         tonic::Code::Unavailable => "UNAVAILABLE",
+        tonic::Code::FailedPrecondition => "FAILED_PRECONDITION",
         tonic::Code::Internal => "INTERNAL",
         _ => "ERROR",
     };

@@ -86,6 +86,21 @@ fn application_config(config: &Config) -> tern_config::ApplicationConfig {
     application
 }
 
+/// Returns the `[identity]` section with the application service's KEK and label (which
+/// default to the join server's) filled in where it sets none: the AppSKey of an ABP device
+/// goes to the application service wrapped under this KEK.
+fn identity_config(config: &Config) -> tern_config::IdentityConfig {
+    let mut identity = config.identity.clone();
+    let application = application_config(config);
+    if identity.kek.is_none() {
+        identity.kek = application.kek;
+    }
+    if identity.kek_label.is_none() {
+        identity.kek_label = application.kek_label;
+    }
+    identity
+}
+
 /// Connects the identity service's downlink forwarding to the application service when both
 /// run here: with `[application] grpc_listen` set, identity calls that address; with neither
 /// it nor `[identity] application_grpc_url` set, the application serves its downlink API on a
@@ -94,7 +109,7 @@ fn downlink_wiring(
     config: &Config,
     services: &[ServiceName],
 ) -> anyhow::Result<(Option<std::net::TcpListener>, tern_config::IdentityConfig)> {
-    let mut identity = config.identity.clone();
+    let mut identity = identity_config(config);
     let both =
         services.contains(&ServiceName::Identity) && services.contains(&ServiceName::Application);
     if !both || identity.application_grpc_url.is_some() {
@@ -449,6 +464,33 @@ async fn leader_choice(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_takes_the_application_kek_which_defaults_to_the_join_kek() {
+        let mut config = Config::default();
+        config.join.kek = Some(tern_config::Secret::new(String::from(
+            "00112233445566778899aabbccddeeff",
+        )));
+        config.join.kek_label = String::from("join-1");
+        let identity = identity_config(&config);
+        assert_eq!(
+            identity.kek.as_ref().map(|kek| kek.expose().as_str()),
+            Some("00112233445566778899aabbccddeeff")
+        );
+        assert_eq!(identity.kek_label.as_deref(), Some("join-1"));
+
+        config.application.kek = Some(tern_config::Secret::new(String::from(
+            "ffeeddccbbaa99887766554433221100",
+        )));
+        config.application.kek_label = Some(String::from("app-1"));
+        config.identity.kek_label = Some(String::from("id-1"));
+        let identity = identity_config(&config);
+        assert_eq!(
+            identity.kek.as_ref().map(|kek| kek.expose().as_str()),
+            Some("ffeeddccbbaa99887766554433221100")
+        );
+        assert_eq!(identity.kek_label.as_deref(), Some("id-1"));
+    }
 
     #[test]
     fn downlink_wiring_connects_identity_to_the_application_in_one_process() {

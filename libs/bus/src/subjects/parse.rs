@@ -48,6 +48,8 @@ pub enum ParsedSubject {
     NsQueue,
     /// `ns.device`.
     NsDevice,
+    /// `ns.gateway_status`.
+    NsGatewayStatus,
     /// `as.device`.
     AsDevice,
     /// `as.queue.invalidated`.
@@ -97,6 +99,7 @@ impl ParsedSubject {
             ParsedSubject::AsSession => SubjectKind::AsSession,
             ParsedSubject::NsQueue => SubjectKind::NsQueue,
             ParsedSubject::NsDevice => SubjectKind::NsDevice,
+            ParsedSubject::NsGatewayStatus => SubjectKind::NsGatewayStatus,
             ParsedSubject::AsDevice => SubjectKind::AsDevice,
             ParsedSubject::AsQueueInvalidated => SubjectKind::AsQueueInvalidated,
             ParsedSubject::AsDownlink => SubjectKind::AsDownlink,
@@ -157,6 +160,7 @@ impl Subjects {
             ["as", "session"] => ParsedSubject::AsSession,
             ["ns", "queue"] => ParsedSubject::NsQueue,
             ["ns", "device"] => ParsedSubject::NsDevice,
+            ["ns", "gateway_status"] => ParsedSubject::NsGatewayStatus,
             ["as", "device"] => ParsedSubject::AsDevice,
             ["as", "queue", "invalidated"] => ParsedSubject::AsQueueInvalidated,
             ["as", "downlink"] => ParsedSubject::AsDownlink,

@@ -90,6 +90,12 @@ fn renders_every_concrete_subject_and_parses_it_back() {
             ParsedSubject::NsDevice,
         ),
         (
+            s.ns_gateway_status(),
+            "tern.ns.gateway_status",
+            SubjectKind::NsGatewayStatus,
+            ParsedSubject::NsGatewayStatus,
+        ),
+        (
             s.as_device(),
             "tern.as.device",
             SubjectKind::AsDevice,
@@ -239,6 +245,7 @@ fn kind_labels_are_distinct_and_contain_no_ids() {
         SubjectKind::AsSession,
         SubjectKind::NsQueue,
         SubjectKind::NsDevice,
+        SubjectKind::NsGatewayStatus,
         SubjectKind::AsDevice,
         SubjectKind::AsQueueInvalidated,
         SubjectKind::AsDownlink,

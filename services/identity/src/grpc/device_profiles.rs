@@ -1,5 +1,11 @@
 //! `DeviceProfileService`: radio and MAC settings of a tenant's devices (rights
 //! `devices:read` and `devices:write`).
+//!
+//! An update that changes what the network or application service holds of the profile's
+//! devices (band, version, class, RX settings, ADR, formatter) sets every device of the
+//! profile again (`provision::push_profile`); the profile row stays updated when some of
+//! them fail, and the call says how many, so running the same update again retries them.
+//! A change of name or description alone pushes nothing.
 
 use tern_api::v1 as api;
 use tern_api::v1::device_profile_service_server::DeviceProfileService;
@@ -7,6 +13,7 @@ use tern_bus::RegistryAction;
 use tonic::{Request, Response, Status};
 
 use super::applications::target_tenant;
+use super::provision::provisioned_fields_differ;
 use super::{Api, empty, list_args, required};
 use crate::auth::{Caller, Right};
 use crate::events::kind;
@@ -96,6 +103,13 @@ impl DeviceProfileService for Api {
                 "",
             )
             .await;
+        // A rename alone leaves the devices alone; an update that changes nothing at all
+        // pushes again, so it retries the devices a failed push left behind.
+        let renamed_only = !provisioned_fields_differ(&existing, &updated)
+            && (existing.name != updated.name || existing.description != updated.description);
+        if !renamed_only {
+            self.push_profile(&existing, &updated).await?;
+        }
         Ok(Response::new(updated))
     }
 

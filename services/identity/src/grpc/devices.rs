@@ -3,7 +3,7 @@
 //!
 //! Create, update and delete reach the network and application services too (`provision`);
 //! when one of them does not take the change, the registry change is undone and the caller
-//! learns which service failed.
+//! learns which service failed. `Activate` (`activate`) gives an ABP device its session.
 
 use tern_api::v1 as api;
 use tern_api::v1::device_service_server::DeviceService;
@@ -11,7 +11,7 @@ use tern_bus::RegistryAction;
 use tonic::{Request, Response, Status};
 
 use super::applications::tag_filter;
-use super::provision::Change;
+use super::provision::{Change, desired};
 use super::{Api, empty, list_args, required};
 use crate::auth::{Caller, Right};
 use crate::events::kind;
@@ -143,14 +143,18 @@ impl DeviceService for Api {
         let old_profile = self
             .visible_device_profile(&caller, &existing.device_profile_id)
             .await?;
+        // An activated ABP device's session goes along, so the network service keeps it.
+        let session = self.abp_session(&existing.dev_eui).await?;
+        let before = desired(&existing, &old_profile, session.as_ref())?;
+        let after = desired(&device, &profile, session.as_ref())?;
         // The services take the change first: a refusal leaves the row as it was.
-        self.provision(&device, &profile, Change::Updated).await?;
+        self.push(&after, Some(&before), Change::Updated).await?;
         let updated = match self.store.update_device(&device, &stored_tags).await {
             Ok(Some(updated)) => updated,
             other => {
                 // Put the services back to the stored device.
                 if self
-                    .provision(&existing, &old_profile, Change::Updated)
+                    .push(&before, Some(&after), Change::Updated)
                     .await
                     .is_err()
                 {
@@ -166,6 +170,10 @@ impl DeviceService for Api {
                 .into());
             }
         };
+        if session.is_some() && profile.activation() != api::Activation::Abp {
+            // The device now joins over the air; its ABP session is of no further use.
+            self.store.delete_abp_session(&updated.dev_eui).await?;
+        }
         self.events
             .publish(
                 kind::DEVICE,
@@ -246,6 +254,15 @@ impl DeviceService for Api {
     ) -> std::result::Result<Response<api::Empty>, Status> {
         let caller = self.caller(&request).await?;
         Api::delete_keys(self, &caller, &request.get_ref().dev_eui).await?;
+        Ok(empty())
+    }
+
+    async fn activate(
+        &self,
+        request: Request<api::ActivateDeviceRequest>,
+    ) -> std::result::Result<Response<api::Empty>, Status> {
+        let caller = self.caller(&request).await?;
+        Api::activate(self, &caller, request.into_inner()).await?;
         Ok(empty())
     }
 }

@@ -2,24 +2,41 @@
 //! the network service (`ns.device`) and the application service (`as.device`), built from
 //! the device and its profile.
 //!
-//! The order is network, then application. When one refuses or does not answer, those that
-//! already accepted are told to delete the device again, and the caller undoes its own
-//! change, so the registry and the services do not disagree about a device that exists.
-//! OTAA root keys stay on `js.keys` (`device_keys`). ABP devices are not provisioned here:
-//! their session keys are not part of the registry.
+//! The order is network, then application. When the network refuses or does not answer,
+//! nothing changed; when the application does, the network is set back to what it held before
+//! (or told to delete a device it did not hold), and the caller undoes its own change, so the
+//! registry and the services do not disagree about a device that exists.
+//!
+//! OTAA root keys stay on `js.keys` (`device_keys`). An ABP device reaches the network service
+//! only once activated (`DeviceService.Activate`): its session, keys wrapped under the KEK, is
+//! kept in the registry's `abp_sessions` so that every later set sends it again. The network
+//! service needs the session in every set (its registry row holds the keys), and the
+//! application service keeps its counters when the same session comes again.
+
+mod build;
 
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use tern_api::v1 as api;
 use tern_proto::ErrorCode;
 use tern_proto::internal::v1 as pb;
 use tracing::warn;
 
+pub(crate) use self::build::{AbpSession, Desired, desired, provisioned_fields_differ};
+use self::build::{eui_value, set_application, set_network};
 use super::Api;
+use crate::store::{ListFilter, Page, StoredAbpSession};
 use crate::{Error, Result};
 
 /// How long the network and application services may take to store a change.
 const PROVISION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Devices of a changed profile set at once; bounds the requests in flight on the bus.
+const PROFILE_CONCURRENCY: usize = 8;
+/// Devices of a changed profile read per page.
+const PROFILE_PAGE_SIZE: u32 = 200;
+/// Most pages of one profile's devices (two million devices), so the loop is bounded.
+const PROFILE_MAX_PAGES: usize = 10_000;
 
 /// The service a provisioning request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +60,7 @@ pub(crate) enum Change {
     Created,
     Updated,
     Deleted,
+    Activated,
 }
 
 impl Change {
@@ -51,6 +69,7 @@ impl Change {
             Change::Created => "created",
             Change::Updated => "updated",
             Change::Deleted => "deleted",
+            Change::Activated => "activated",
         }
     }
 }
@@ -61,98 +80,6 @@ enum Failure {
     NoAnswer,
     /// The service answered with a refusal.
     Refused(pb::ProvisionAnswer),
-}
-
-fn eui_value(field: &'static str, text: &str) -> Result<u64> {
-    u64::from_str_radix(text, 16).map_err(|_| Error::invalid(field, "not 16 hex digits"))
-}
-
-/// Maps a registry version string to the bus enum.
-fn mac_version(text: &str) -> Result<pb::MacVersion> {
-    Ok(match text {
-        "1.0.0" => pb::MacVersion::MacVersion100,
-        "1.0.1" => pb::MacVersion::MacVersion101,
-        "1.0.2" => pb::MacVersion::MacVersion102,
-        "1.0.3" => pb::MacVersion::MacVersion103,
-        "1.0.4" => pb::MacVersion::MacVersion104,
-        "1.1" => pb::MacVersion::MacVersion11,
-        _ => {
-            return Err(Error::invalid(
-                "device_profile.mac_version",
-                format!("unknown version {text:?}"),
-            ));
-        }
-    })
-}
-
-/// Builds the network side of an OTAA device; `None` for an ABP profile.
-pub(crate) fn network_device(
-    device: &api::Device,
-    profile: &api::DeviceProfile,
-) -> Result<Option<pb::NetworkDevice>> {
-    if profile.activation() == api::Activation::Abp {
-        return Ok(None);
-    }
-    Ok(Some(pb::NetworkDevice {
-        band: profile.band.clone(),
-        mac_version: mac_version(&profile.mac_version)? as i32,
-        class: if profile.supports_class_c {
-            pb::DeviceClass::C
-        } else {
-            pb::DeviceClass::A
-        } as i32,
-        rx1_delay_s: profile.rx1_delay_s,
-        rx1_dr_offset: profile.rx1_dr_offset,
-        rx2_dr: Some(profile.rx2_dr),
-        rx2_frequency_hz: match profile.rx2_frequency_hz {
-            0 => None,
-            hz => {
-                Some(u32::try_from(hz).map_err(|_| {
-                    Error::invalid("device_profile.rx2_frequency_hz", "out of range")
-                })?)
-            }
-        },
-        adr: profile.adr_enabled,
-        relax_f_cnt: false,
-        activation: Some(pb::network_device::Activation::Otaa(pb::OtaaActivation {
-            join_eui: eui_value("device.join_eui", &device.join_eui)?,
-        })),
-    }))
-}
-
-/// Builds the application side of a device.
-pub(crate) fn application_device(
-    device: &api::Device,
-    profile: &api::DeviceProfile,
-) -> pb::ApplicationDevice {
-    // The application service names formatters with '_'; the API with '-'.
-    let formatter_kind = profile.payload_formatter_kind.replace('-', "_");
-    pb::ApplicationDevice {
-        application_id: device.application_id.clone(),
-        device_id: device.dev_eui.clone(),
-        name: if device.name.is_empty() {
-            device.dev_eui.clone()
-        } else {
-            device.name.clone()
-        },
-        formatter_kind,
-        formatter_source: profile.payload_formatter_source.clone(),
-        abp: None,
-    }
-}
-
-fn set_network(dev_eui: u64, device: pb::NetworkDevice) -> pb::NetworkDeviceRequest {
-    pb::NetworkDeviceRequest {
-        dev_eui,
-        action: Some(pb::network_device_request::Action::Set(device)),
-    }
-}
-
-fn set_application(dev_eui: u64, device: pb::ApplicationDevice) -> pb::ApplicationDeviceRequest {
-    pb::ApplicationDeviceRequest {
-        dev_eui,
-        action: Some(pb::application_device_request::Action::Set(device)),
-    }
 }
 
 impl Api {
@@ -203,7 +130,60 @@ impl Api {
         }
     }
 
-    /// Sets the device in the network (OTAA only) and application services; when one fails,
+    /// Asks `target` to delete the device; a service that does not know it is not an error.
+    async fn ask_forget(&self, target: Target, dev_eui: u64) -> std::result::Result<(), Failure> {
+        match self.ask_delete(target, dev_eui).await {
+            Err(Failure::Refused(answer)) if answer.error() == pb::ProvisionError::NotFound => {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Reads and opens the stored ABP session of a device; `None` when it has none.
+    pub(crate) async fn abp_session(&self, dev_eui: &str) -> Result<Option<AbpSession>> {
+        match self.store.abp_session(dev_eui).await? {
+            Some(stored) => Ok(Some(self.open_session(&stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Unwraps the network keys of a stored session; the AppSKey stays wrapped.
+    fn open_session(&self, stored: &StoredAbpSession) -> Result<AbpSession> {
+        let kek = self.kek.as_ref().ok_or_else(|| {
+            Error::FailedPrecondition(String::from(
+                "the device has an abp session but identity.kek is not set; \
+                 set [identity] kek (or [join] kek) to the kek it was activated with",
+            ))
+        })?;
+        Ok(AbpSession {
+            dev_addr: stored.dev_addr,
+            f_nwk_s_int_key: kek.unwrap(&stored.kek_label, &stored.f_nwk_s_int_key)?,
+            s_nwk_s_int_key: kek.unwrap(&stored.kek_label, &stored.s_nwk_s_int_key)?,
+            nwk_s_enc_key: kek.unwrap(&stored.kek_label, &stored.nwk_s_enc_key)?,
+            app_s_key: pb::KeyEnvelope {
+                key: stored.app_s_key.clone().into(),
+                kek_label: stored.kek_label.clone(),
+            },
+        })
+    }
+
+    /// Builds what the services should hold of `device` with `profile`, with its stored ABP
+    /// session.
+    pub(crate) async fn desired(
+        &self,
+        device: &api::Device,
+        profile: &api::DeviceProfile,
+    ) -> Result<Desired> {
+        let session = if profile.activation() == api::Activation::Abp {
+            self.abp_session(&device.dev_eui).await?
+        } else {
+            None
+        };
+        desired(device, profile, session.as_ref())
+    }
+
+    /// Sets a created device in the network and application services; when one fails,
     /// deletes it again from those that took it, and returns the failure.
     pub(crate) async fn provision(
         &self,
@@ -211,22 +191,85 @@ impl Api {
         profile: &api::DeviceProfile,
         change: Change,
     ) -> Result<()> {
-        let dev_eui = eui_value("device.dev_eui", &device.dev_eui)?;
-        let network = network_device(device, profile)?;
-        let application = application_device(device, profile);
-        if let Some(network) = network {
-            self.ask(Target::Network, &set_network(dev_eui, network))
-                .await
-                .map_err(|failure| provision_error(Target::Network, failure, change))?;
-        }
+        let desired = self.desired(device, profile).await?;
+        self.push(&desired, None, change).await
+    }
+
+    /// Brings the network service, then the application service, to `new`. `previous` is
+    /// what they held before (`None`: nothing, for a create). When the application fails,
+    /// the network is put back to `previous` and the error says so.
+    pub(crate) async fn push(
+        &self,
+        new: &Desired,
+        previous: Option<&Desired>,
+        change: Change,
+    ) -> Result<()> {
+        let dev_eui = new.dev_eui;
+        let network_changed = match (&new.network, previous) {
+            (Some(network), _) => {
+                self.ask(Target::Network, &set_network(dev_eui, network.clone()))
+                    .await
+                    .map_err(|failure| provision_error(Target::Network, failure, change, ""))?;
+                true
+            }
+            // A create of a device the network must not know yet: nothing to tell it.
+            (None, None) => false,
+            (None, Some(_)) => {
+                self.ask_forget(Target::Network, dev_eui)
+                    .await
+                    .map_err(|failure| provision_error(Target::Network, failure, change, ""))?;
+                true
+            }
+        };
         if let Err(failure) = self
-            .ask(Target::Application, &set_application(dev_eui, application))
+            .ask(
+                Target::Application,
+                &set_application(dev_eui, new.application.clone()),
+            )
             .await
         {
-            self.retract(dev_eui, &[Target::Network]).await;
-            return Err(provision_error(Target::Application, failure, change));
+            let undone = if network_changed {
+                self.restore_network(dev_eui, previous, change).await
+            } else {
+                ""
+            };
+            return Err(provision_error(
+                Target::Application,
+                failure,
+                change,
+                undone,
+            ));
         }
         Ok(())
+    }
+
+    /// Puts the network service back to `previous` after a failed change; returns what the
+    /// error message should add.
+    async fn restore_network(
+        &self,
+        dev_eui: u64,
+        previous: Option<&Desired>,
+        change: Change,
+    ) -> &'static str {
+        let res = match previous.and_then(|previous| previous.network.clone()) {
+            Some(network) => {
+                self.ask(Target::Network, &set_network(dev_eui, network))
+                    .await
+            }
+            None => self.ask_forget(Target::Network, dev_eui).await,
+        };
+        match (res, change) {
+            // "Not created" says it all: nothing is left anywhere.
+            (Ok(()), Change::Created) => "",
+            (Ok(()), _) => "; the network service was set back to its previous state",
+            (Err(_), _) => {
+                warn!(
+                    dev_eui = %format_args!("{dev_eui:016x}"),
+                    "network service not set back after a failed change"
+                );
+                "; the network service could not be set back and may hold the new state"
+            }
+        }
     }
 
     /// Deletes the device in the network and application services; a service that does not
@@ -234,31 +277,77 @@ impl Api {
     pub(crate) async fn unprovision(&self, dev_eui: &str) -> Result<()> {
         let dev_eui = eui_value("dev_eui", dev_eui)?;
         for target in [Target::Network, Target::Application] {
-            match self.ask_delete(target, dev_eui).await {
-                Ok(()) => {}
-                Err(Failure::Refused(answer)) if answer.error() == pb::ProvisionError::NotFound => {
-                }
-                Err(failure) => return Err(provision_error(target, failure, Change::Deleted)),
-            }
+            self.ask_forget(target, dev_eui)
+                .await
+                .map_err(|failure| provision_error(target, failure, Change::Deleted, ""))?;
         }
         Ok(())
     }
 
-    /// Best effort: deletes the device from `targets` after a failed change.
-    pub(crate) async fn retract(&self, dev_eui: u64, targets: &[Target]) {
-        for target in targets {
-            if let Err(Failure::NoAnswer) = self.ask_delete(*target, dev_eui).await {
-                warn!(
-                    service = target.name(),
-                    dev_eui = %format_args!("{dev_eui:016x}"),
-                    "device not retracted after a failed change"
-                );
+    /// Sets every device of a changed profile again, `PROFILE_CONCURRENCY` at a time; each
+    /// device whose application service fails is put back in the network service. Fails
+    /// naming how many devices were not updated.
+    pub(crate) async fn push_profile(
+        &self,
+        old: &api::DeviceProfile,
+        new: &api::DeviceProfile,
+    ) -> Result<()> {
+        let filter = ListFilter {
+            device_profile_id: Some(new.id.clone()),
+            ..ListFilter::default()
+        };
+        let mut page = Page::new(PROFILE_PAGE_SIZE, "")?;
+        let mut total = 0;
+        let mut failures = Vec::new();
+        for _ in 0..PROFILE_MAX_PAGES {
+            let (devices, next) = self.store.list_devices(&filter, &page).await?;
+            total += devices.len();
+            let results: Vec<Result<()>> = futures::stream::iter(devices)
+                .map(|device| async move {
+                    let session = if old.activation() == api::Activation::Abp
+                        || new.activation() == api::Activation::Abp
+                    {
+                        self.abp_session(&device.dev_eui).await?
+                    } else {
+                        None
+                    };
+                    let before = desired(&device, old, session.as_ref())?;
+                    let after = desired(&device, new, session.as_ref())?;
+                    self.push(&after, Some(&before), Change::Updated).await?;
+                    if session.is_some() && new.activation() != api::Activation::Abp {
+                        // The devices now join over the air; their ABP sessions are of no
+                        // further use.
+                        self.store.delete_abp_session(&device.dev_eui).await?;
+                    }
+                    Ok(())
+                })
+                .buffer_unordered(PROFILE_CONCURRENCY)
+                .collect()
+                .await;
+            failures.extend(results.into_iter().filter_map(std::result::Result::err));
+            if next.is_empty() {
+                break;
             }
+            page.after = next;
+        }
+        match failures.first() {
+            None => Ok(()),
+            Some(first) => Err(Error::ProfileDevices {
+                profile_id: new.id.clone(),
+                failed: failures.len(),
+                total,
+                first: first.to_string(),
+            }),
         }
     }
 }
 
-fn provision_error(target: Target, failure: Failure, change: Change) -> Error {
+fn provision_error(
+    target: Target,
+    failure: Failure,
+    change: Change,
+    undone: &'static str,
+) -> Error {
     let (problem, code) = match failure {
         Failure::NoAnswer => (String::from("did not answer"), ErrorCode::Unavailable),
         Failure::Refused(answer) => {
@@ -273,6 +362,7 @@ fn provision_error(target: Target, failure: Failure, change: Change) -> Error {
         service: target.name(),
         problem,
         not_done: change.past(),
+        undone,
         code,
     }
 }
@@ -281,60 +371,9 @@ fn provision_error(target: Target, failure: Failure, change: Change) -> Error {
 mod tests {
     use super::*;
 
-    fn profile() -> api::DeviceProfile {
-        api::DeviceProfile {
-            band: "eu868".to_owned(),
-            mac_version: "1.0.3".to_owned(),
-            activation: api::Activation::Otaa.into(),
-            rx1_delay_s: 1,
-            rx2_dr: 0,
-            rx2_frequency_hz: 869_525_000,
-            supports_class_c: true,
-            adr_enabled: true,
-            payload_formatter_kind: "cayenne-lpp".to_owned(),
-            ..api::DeviceProfile::default()
-        }
-    }
-
-    fn device() -> api::Device {
-        api::Device {
-            dev_eui: "0004a30b001c0530".to_owned(),
-            join_eui: "70b3d57ed0000000".to_owned(),
-            application_id: "field-sensors".to_owned(),
-            ..api::Device::default()
-        }
-    }
-
-    #[test]
-    fn builds_the_network_device_from_profile_and_device() {
-        let network = network_device(&device(), &profile()).unwrap().unwrap();
-        assert_eq!(network.mac_version(), pb::MacVersion::MacVersion103);
-        assert_eq!(network.class(), pb::DeviceClass::C);
-        assert_eq!(network.rx2_frequency_hz, Some(869_525_000));
-        assert_eq!(
-            network.activation,
-            Some(pb::network_device::Activation::Otaa(pb::OtaaActivation {
-                join_eui: 0x70b3_d57e_d000_0000
-            }))
-        );
-        let abp = api::DeviceProfile {
-            activation: api::Activation::Abp.into(),
-            ..profile()
-        };
-        assert_eq!(network_device(&device(), &abp).unwrap(), None);
-    }
-
-    #[test]
-    fn builds_the_application_device_with_its_formatter_name() {
-        let application = application_device(&device(), &profile());
-        assert_eq!(application.formatter_kind, "cayenne_lpp");
-        assert_eq!(application.device_id, "0004a30b001c0530");
-        assert_eq!(application.name, "0004a30b001c0530");
-    }
-
     #[test]
     fn no_answer_reads_as_unavailable_and_names_the_service() {
-        let error = provision_error(Target::Network, Failure::NoAnswer, Change::Created);
+        let error = provision_error(Target::Network, Failure::NoAnswer, Change::Created, "");
         let status = crate::error::status(&error);
         assert_eq!(status.code(), tonic::Code::Unavailable);
         assert_eq!(

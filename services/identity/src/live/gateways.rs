@@ -2,9 +2,9 @@
 //! the network service on every change) and `gw.*.stats` (each gateway's periodic report).
 //!
 //! Every replica subscribes on its own (no queue group) and keeps its own map, so any replica
-//! answers `GatewayService.GetStatus`. A replica started after a gateway's last report knows
-//! nothing of it until its next statistics, usually within a minute; the network service's
-//! Redis state, which would answer at once, belongs to the network service.
+//! answers `GatewayService.GetStatus`. A replica started after a gateway's last report asks
+//! the network service, which owns the status in Redis, on `ns.gateway_status`
+//! (`grpc::gateway_status`) and applies the answer here like a status event.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

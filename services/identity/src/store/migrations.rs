@@ -4,10 +4,11 @@
 use tern_postgres::Migration;
 
 /// Every migration of the identity schema, in version order; append only.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "registry",
-    sql: "
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "registry",
+        sql: "
         CREATE TABLE tenants (
             id text PRIMARY KEY,
             name text NOT NULL,
@@ -101,4 +102,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             done_at timestamptz NOT NULL DEFAULT now()
         );
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "abp_sessions",
+        sql: "
+        -- The session an ABP device was activated with. Every key is wrapped under the KEK
+        -- named by kek_label; the row lets a device or profile change send the session to
+        -- the network and application services again.
+        CREATE TABLE abp_sessions (
+            dev_eui text PRIMARY KEY REFERENCES devices (dev_eui) ON DELETE CASCADE,
+            dev_addr bigint NOT NULL,
+            kek_label text NOT NULL,
+            f_nwk_s_int_key bytea NOT NULL,
+            s_nwk_s_int_key bytea NOT NULL,
+            nwk_s_enc_key bytea NOT NULL,
+            app_s_key bytea NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+    ",
+    },
+];

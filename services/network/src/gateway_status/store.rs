@@ -72,6 +72,12 @@ end
 return marked
 ";
 
+/// Returns `{online, last_seen_us, stats, sequence, changed_us}` of gateway hash `KEYS[1]`,
+/// each nil when absent.
+const READ_STATUS: &str = r"
+return redis.call('HMGET', KEYS[1], 'online', 'last_seen_us', 'stats', 'sequence', 'changed_us')
+";
+
 /// Returns the size of the online set `KEYS[1]`.
 const COUNT_ONLINE: &str = "return redis.call('ZCARD', KEYS[1])";
 
@@ -95,6 +101,7 @@ pub(crate) struct GatewayStore {
     silent: Script,
     mark_offline: Script,
     count_online: Script,
+    read_status: Script,
 }
 
 impl std::fmt::Debug for GatewayStore {
@@ -115,6 +122,7 @@ impl GatewayStore {
             silent: Script::from_lua(SILENT),
             mark_offline: Script::from_lua(MARK_OFFLINE),
             count_online: Script::from_lua(COUNT_ONLINE),
+            read_status: Script::from_lua(READ_STATUS),
         }
     }
 
@@ -206,6 +214,38 @@ impl GatewayStore {
         Ok((transitions, silent.len() >= limit))
     }
 
+    /// Returns the gateway's current status, or `None` when no statistics of it are stored.
+    ///
+    /// `sequence` is that of the latest online or offline change, so a consumer that also
+    /// follows `gw.{eui}.status` can order this answer among the events.
+    pub(crate) async fn status(&self, gateway_eui: u64) -> Result<Option<pb::GatewayStatus>> {
+        let reply: Vec<Value> = self
+            .read_status
+            .evalsha_with_reload(
+                self.redis.next(),
+                self.keys.gateway_status(Eui64::from_u64(gateway_eui)),
+                Vec::<Value>::new(),
+            )
+            .await
+            .map_err(Error::redis("gateway read status"))?;
+        let [online, last_seen_us, stats, sequence, changed_us] = reply.as_slice() else {
+            return Err(unexpected_reply("gateway read status"));
+        };
+        let Some(last_seen_us) = integer(last_seen_us) else {
+            return Ok(None);
+        };
+        Ok(Some(pb::GatewayStatus {
+            gateway_eui,
+            online: integer(online) == Some(1),
+            last_seen_at_unix_ns: micros_to_nanos(last_seen_us),
+            stats: decode_stats(stats),
+            changed_at_unix_ns: integer(changed_us).map_or(0, micros_to_nanos),
+            sequence: integer(sequence)
+                .and_then(|sequence| u64::try_from(sequence).ok())
+                .unwrap_or(0),
+        }))
+    }
+
     /// Returns how many gateways are online.
     pub(crate) async fn count_online(&self) -> Result<u64> {
         self.count_online
@@ -225,16 +265,7 @@ fn offline_transition(entry: &[Value]) -> Option<Transition> {
         return None;
     };
     let gateway_eui = u64::from_str_radix(eui.as_str()?.as_ref(), 16).ok()?;
-    let stats_bytes: &[u8] = match stats {
-        Value::Bytes(bytes) => bytes,
-        Value::String(text) => text.as_bytes(),
-        _ => &[],
-    };
-    let stats = if stats_bytes.is_empty() {
-        None
-    } else {
-        pb::GatewayStats::decode(stats_bytes).ok()
-    };
+    let stats = decode_stats(stats);
     Some(Transition {
         status: pb::GatewayStatus {
             gateway_eui,
@@ -247,6 +278,20 @@ fn offline_transition(entry: &[Value]) -> Option<Transition> {
                 .unwrap_or(0),
         },
     })
+}
+
+/// Decodes stored stats; `None` when absent or malformed.
+fn decode_stats(stats: &Value) -> Option<pb::GatewayStats> {
+    let stats_bytes: &[u8] = match stats {
+        Value::Bytes(bytes) => bytes,
+        Value::String(text) => text.as_bytes(),
+        _ => &[],
+    };
+    if stats_bytes.is_empty() {
+        None
+    } else {
+        pb::GatewayStats::decode(stats_bytes).ok()
+    }
 }
 
 /// Reads an integer reply, or a string holding one.

@@ -670,7 +670,11 @@ async fn unknown_dev_addrs_are_remembered_until_a_registry_device_event() {
     let subject = env
         .bus
         .subjects()
-        .registry("device", &dev_eui.to_string(), tern_bus::RegistryAction::Updated)
+        .registry(
+            "device",
+            &dev_eui.to_string(),
+            tern_bus::RegistryAction::Updated,
+        )
         .unwrap();
     env.bus
         .publish(&subject, &pb::RegistryEvent::default())

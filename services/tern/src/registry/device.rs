@@ -1,4 +1,4 @@
-//! `tern device create|get|list|update|delete|import`.
+//! `tern device create|get|list|update|delete|import|keys|activate`.
 //!
 //! `import` reads a CSV file with a header row naming the columns `dev_eui`, `join_eui`,
 //! `name`, `description`, `device_profile_id` and `tags` (`key=value` pairs separated by
@@ -93,6 +93,32 @@ pub enum DeviceCommand {
     /// Hand a device's OTAA root keys to the join server, or delete them.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Activate an ABP device with a fixed DevAddr and session keys (its profile must be ABP).
+    ///
+    /// LoRaWAN 1.0.x devices take --nwk-s-key; 1.1 devices take --f-nwk-s-int-key,
+    /// --s-nwk-s-int-key and --nwk-s-enc-key. Activating again replaces the session.
+    Activate {
+        /// DevEUI.
+        dev_eui: String,
+        /// DevAddr, 8 hex digits.
+        #[arg(long)]
+        dev_addr: String,
+        /// NwkSKey, 32 hex digits (LoRaWAN 1.0.x).
+        #[arg(long, default_value = "")]
+        nwk_s_key: String,
+        /// FNwkSIntKey, 32 hex digits (LoRaWAN 1.1).
+        #[arg(long, default_value = "")]
+        f_nwk_s_int_key: String,
+        /// SNwkSIntKey, 32 hex digits (LoRaWAN 1.1).
+        #[arg(long, default_value = "")]
+        s_nwk_s_int_key: String,
+        /// NwkSEncKey, 32 hex digits (LoRaWAN 1.1).
+        #[arg(long, default_value = "")]
+        nwk_s_enc_key: String,
+        /// AppSKey, 32 hex digits.
+        #[arg(long)]
+        app_s_key: String,
+    },
     /// Register the devices of a CSV file (header: dev_eui,join_eui,name,description,device_profile_id,tags).
     Import {
         /// Application the devices join.
@@ -291,6 +317,33 @@ pub(super) async fn run(
                 json!({"keys_deleted": dev_eui}).to_string()
             } else {
                 format!("root keys of device {dev_eui} deleted")
+            });
+        }
+        DeviceCommand::Activate {
+            dev_eui,
+            dev_addr,
+            nwk_s_key,
+            f_nwk_s_int_key,
+            s_nwk_s_int_key,
+            nwk_s_enc_key,
+            app_s_key,
+        } => {
+            service
+                .activate(client.request(api::ActivateDeviceRequest {
+                    dev_eui: dev_eui.clone(),
+                    dev_addr: dev_addr.clone(),
+                    nwk_s_key,
+                    f_nwk_s_int_key,
+                    s_nwk_s_int_key,
+                    nwk_s_enc_key,
+                    app_s_key,
+                })?)
+                .await
+                .map_err(status_error)?;
+            return Ok(if json {
+                json!({"activated": dev_eui, "dev_addr": dev_addr}).to_string()
+            } else {
+                format!("device {dev_eui} activated with DevAddr {dev_addr}")
             });
         }
         DeviceCommand::Import {

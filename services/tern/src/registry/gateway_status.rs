@@ -21,7 +21,7 @@ fn seen(unix_ms: i64) -> String {
 fn text(status: &api::GatewayStatus) -> String {
     if !status.known {
         return format!(
-            "gateway {}: no report since the identity service started",
+            "gateway {}: the network service has no report of it",
             status.gateway_eui
         );
     }
