@@ -25,6 +25,8 @@ async fn a_registry_event_drops_the_cached_device() {
     env.publish_session(DEV_EUI, DEV_ADDR, app_s_key(), 0)
         .await
         .unwrap();
+    // Uplinks before the session is stored would find none.
+    next_event_named(&mut events, "join").await.unwrap();
     let mut f_cnt = 1;
     let mut name_of_next_up = async |env: &TestEnv| {
         let uplink = encrypted_uplink(DEV_EUI, DEV_ADDR, &app_s_key(), f_cnt, 1, b"x");
