@@ -248,9 +248,9 @@ impl Engine {
             slot.confirmed_sent.fetch_add(1, Ordering::Relaxed);
             // A class A device listens until RX2 closes; it sends again only after the ACK
             // or then.
-            let wait = Duration::from_secs(u64::from(
-                slot.device().rx_settings().rx1_delay_s.max(1),
-            )) + Duration::from_millis(1_500);
+            let wait =
+                Duration::from_secs(u64::from(slot.device().rx_settings().rx1_delay_s.max(1)))
+                    + Duration::from_millis(1_500);
             let until = now.saturating_add(u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX));
             slot.busy_until_ns.store(until, Ordering::Relaxed);
         }
@@ -300,8 +300,8 @@ impl Engine {
             };
             add(&self.counters.join_requests);
             let n = self.gateways.len();
-            let first = (mix(&[self.seed, 0x701e, index as u64, u64::from(attempt)]) % n as u64)
-                as usize;
+            let first =
+                (mix(&[self.seed, 0x701e, index as u64, u64::from(attempt)]) % n as u64) as usize;
             let mut heard = Vec::with_capacity(self.per_uplink);
             for copy in 0..self.per_uplink {
                 let gateway = &self.gateways[(first + copy) % n];

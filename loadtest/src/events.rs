@@ -54,8 +54,8 @@ impl Events {
         root: &str,
         application_id: &str,
     ) -> anyhow::Result<Events> {
-        let subjects = tern_bus::Subjects::new(root)
-            .with_context(|| format!("nats subject root {root:?}"))?;
+        let subjects =
+            tern_bus::Subjects::new(root).with_context(|| format!("nats subject root {root:?}"))?;
         let subject = subjects
             .app_event_application(application_id)
             .with_context(|| format!("application id {application_id:?} as a subject token"))?;

@@ -36,8 +36,14 @@ pub struct GenerateReport {
 
 /// Sends as fast as possible for `duration` from `fleet` (its MAC versions, gateways and
 /// gateways per uplink apply) and measures the rate.
-pub async fn generate(fleet_config: &FleetConfig, duration: Duration) -> anyhow::Result<GenerateReport> {
-    anyhow::ensure!(fleet_config.devices > 0 && fleet_config.gateways > 0, "need devices and gateways");
+pub async fn generate(
+    fleet_config: &FleetConfig,
+    duration: Duration,
+) -> anyhow::Result<GenerateReport> {
+    anyhow::ensure!(
+        fleet_config.devices > 0 && fleet_config.gateways > 0,
+        "need devices and gateways"
+    );
     let band = lorawan_region::Band::by_name("eu868").context("eu868 band")?;
     let sink = tokio::net::UdpSocket::bind("127.0.0.1:0")
         .await

@@ -123,8 +123,8 @@ impl Harness {
         let clock = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_nanos() as u64);
-        let tag = (mix(&[fleet_config.seed, clock, u64::from(std::process::id())]) & 0x00ff_ffff)
-            as u32;
+        let tag =
+            (mix(&[fleet_config.seed, clock, u64::from(std::process::id())]) & 0x00ff_ffff) as u32;
         let engine = Arc::new(Engine::new(
             start,
             band.clone(),
@@ -211,9 +211,13 @@ impl Harness {
         if per_device == 0 {
             return Ok(0);
         }
-        let per_device = u8::try_from(per_device).context("--downlinks-per-device is at most 255")?;
+        let per_device =
+            u8::try_from(per_device).context("--downlinks-per-device is at most 255")?;
         let joined = self.engine.fleet.joined();
-        let bar = progress.bar(joined.len() as u64 * u64::from(per_device), "queueing downlinks");
+        let bar = progress.bar(
+            joined.len() as u64 * u64::from(per_device),
+            "queueing downlinks",
+        );
         let pushes: Vec<(usize, u8)> = joined
             .iter()
             .flat_map(|index| (0..per_device).map(move |n| (*index, n)))

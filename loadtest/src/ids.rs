@@ -115,8 +115,15 @@ mod tests {
     #[test]
     fn shares_are_close_to_the_requested_fraction() {
         let ids = FleetIds::new("loadtest", 9);
-        let hits = (0..10_000).filter(|index| ids.in_share(*index, 1, 0.25)).count();
+        let hits = (0..10_000)
+            .filter(|index| ids.in_share(*index, 1, 0.25))
+            .count();
         assert!((2_300..2_700).contains(&hits), "{hits}");
-        assert_eq!((0..100).filter(|index| ids.in_share(*index, 1, 0.0)).count(), 0);
+        assert_eq!(
+            (0..100)
+                .filter(|index| ids.in_share(*index, 1, 0.0))
+                .count(),
+            0
+        );
     }
 }

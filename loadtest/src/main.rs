@@ -10,8 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use tern_loadtest::{
-    CpuTarget, FleetConfig, Load, MacVersion, RunConfig, SimulateConfig, Target,
-    parse_mac_versions,
+    CpuTarget, FleetConfig, Load, MacVersion, RunConfig, SimulateConfig, Target, parse_mac_versions,
 };
 
 /// Load tester and demo fleet for Tern: virtual gateways and devices driven through the

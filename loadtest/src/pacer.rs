@@ -97,7 +97,10 @@ pub(crate) async fn pace(
                 Err(_) => paced.failed += 1,
             }
         }
-        if pace.cap.is_some_and(|cap| paced.sent + paced.behind + paced.failed >= cap) {
+        if pace
+            .cap
+            .is_some_and(|cap| paced.sent + paced.behind + paced.failed >= cap)
+        {
             break;
         }
         if last_display.elapsed() >= display_every {

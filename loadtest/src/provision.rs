@@ -212,7 +212,9 @@ async fn ensure_tenant(api: &Api, id: &str) -> anyhow::Result<()> {
     match found {
         Ok(_) => return Ok(()),
         Err(status) if status.code() == Code::NotFound => {}
-        Err(status) => return Err(status_error(status)).with_context(|| format!("get tenant {id}")),
+        Err(status) => {
+            return Err(status_error(status)).with_context(|| format!("get tenant {id}"));
+        }
     }
     let created = api
         .tenants()
@@ -382,8 +384,7 @@ async fn ensure_device(
             false
         }
         Err(status) => {
-            return Err(status_error(status))
-                .with_context(|| format!("create device {dev_eui}"));
+            return Err(status_error(status)).with_context(|| format!("create device {dev_eui}"));
         }
     };
     let nwk_key = if plan.mac_version == MacVersion::V1_1 {

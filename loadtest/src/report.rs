@@ -173,7 +173,10 @@ impl Report {
         );
         row(
             "confirmed uplinks",
-            format!("{} sent, {} acked", self.confirmed_sent, self.confirmed_acked),
+            format!(
+                "{} sent, {} acked",
+                self.confirmed_sent, self.confirmed_acked
+            ),
         );
         row(
             "downlinks",

@@ -60,20 +60,18 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Report> {
     );
     let capacity = capacity(&config)?;
     let progress = Progress::new(config.progress);
-    let mut harness = Harness::start(
-        &config.target,
-        &config.fleet,
-        capacity,
-        progress,
-        None,
-    )
-    .await?;
+    let mut harness =
+        Harness::start(&config.target, &config.fleet, capacity, progress, None).await?;
     let result = drive(&config, &harness, &progress).await;
     harness.stop();
     result
 }
 
-async fn drive(config: &RunConfig, harness: &Harness, progress: &Progress) -> anyhow::Result<Report> {
+async fn drive(
+    config: &RunConfig,
+    harness: &Harness,
+    progress: &Progress,
+) -> anyhow::Result<Report> {
     let engine = &harness.engine;
     let (joined, join_failed) = harness
         .join_all(config.fleet.join_rate, config.fleet.join_attempts, progress)
@@ -130,9 +128,8 @@ async fn drive(config: &RunConfig, harness: &Harness, progress: &Progress) -> an
                 let step = pacer::pace(engine, &devices, pace, &bar).await;
                 bar.finish_and_clear();
                 settle_range(engine, step.first_seq..step.end_seq, config.grace).await;
-                let (sent, delivered) = engine
-                    .tracker
-                    .count(step.first_seq..step.end_seq, u64::MAX);
+                let (sent, delivered) =
+                    engine.tracker.count(step.first_seq..step.end_seq, u64::MAX);
                 let lost = sent - delivered;
                 let loss_ratio = ratio(lost, sent);
                 ramp.push(RampStep {
