@@ -42,11 +42,10 @@ struct TargetArgs {
     /// URL of the public gRPC API (the identity service).
     #[arg(long, default_value = "http://127.0.0.1:9091")]
     api: String,
-    /// API key (an admin key, or a key of the tenant when it exists). Defaults to the
-    /// TERN_API_KEY environment variable.
-    #[arg(long, conflicts_with = "api_key_file")]
+    /// API key (an admin key, or a key of the tenant when it exists).
+    #[arg(long, env = "TERN_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
-    /// File holding the API key.
+    /// File holding the API key; takes precedence over --api-key and TERN_API_KEY.
     #[arg(long)]
     api_key_file: Option<PathBuf>,
     /// Gateway UDP edge; repeat to spread the gateways over several edges.
@@ -69,16 +68,13 @@ struct TargetArgs {
 
 impl TargetArgs {
     fn target(&self) -> anyhow::Result<Target> {
-        let api_key = match (&self.api_key, &self.api_key_file) {
-            (Some(key), _) => key.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path)
+        let api_key = match (&self.api_key_file, &self.api_key) {
+            (None, Some(key)) => key.trim().to_owned(),
+            (Some(path), _) => std::fs::read_to_string(path)
                 .with_context(|| format!("read the api key from {}", path.display()))?
                 .trim()
                 .to_owned(),
-            (None, None) => match std::env::var("TERN_API_KEY") {
-                Ok(key) if !key.trim().is_empty() => key.trim().to_owned(),
-                _ => bail!("give --api-key, --api-key-file or TERN_API_KEY"),
-            },
+            (None, None) => bail!("give --api-key, --api-key-file or TERN_API_KEY"),
         };
         Ok(Target {
             api_url: self.api.clone(),
