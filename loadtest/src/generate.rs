@@ -34,16 +34,12 @@ pub struct GenerateReport {
     pub uplinks_per_second: f64,
 }
 
-/// Sends as fast as possible for `duration` from `fleet` (its MAC versions, gateways and
-/// gateways per uplink apply) and measures the rate.
-pub async fn generate(
+/// Builds an engine whose devices have local ABP sessions and whose gateways send to the
+/// returned socket, which nobody reads.
+pub(crate) async fn local_engine(
     fleet_config: &FleetConfig,
-    duration: Duration,
-) -> anyhow::Result<GenerateReport> {
-    anyhow::ensure!(
-        fleet_config.devices > 0 && fleet_config.gateways > 0,
-        "need devices and gateways"
-    );
+    capacity: usize,
+) -> anyhow::Result<(Engine, tokio::net::UdpSocket)> {
     let band = lorawan_region::Band::by_name("eu868").context("eu868 band")?;
     let sink = tokio::net::UdpSocket::bind("127.0.0.1:0")
         .await
@@ -76,12 +72,26 @@ pub async fn generate(
         fleet,
         gateways,
         fleet_config.gateways_per_uplink,
-        0.0,
-        Tracker::new(CAPACITY, 1),
+        fleet_config.confirmed_share,
+        Tracker::new(capacity, 1),
         1,
         fleet_config.seed,
         None,
     );
+    Ok((engine, sink))
+}
+
+/// Sends as fast as possible for `duration` from `fleet` (its MAC versions, gateways and
+/// gateways per uplink apply) and measures the rate.
+pub async fn generate(
+    fleet_config: &FleetConfig,
+    duration: Duration,
+) -> anyhow::Result<GenerateReport> {
+    anyhow::ensure!(
+        fleet_config.devices > 0 && fleet_config.gateways > 0,
+        "need devices and gateways"
+    );
+    let (engine, sink) = local_engine(fleet_config, CAPACITY).await?;
     let devices = engine.fleet.devices.len();
     let began = Instant::now();
     let mut uplinks = 0u64;

@@ -94,7 +94,9 @@ struct FleetArgs {
     /// Number of OTAA devices [run: 100, simulate: 10].
     #[arg(long)]
     devices: Option<usize>,
-    /// Number of virtual gateways [run: 3, simulate: 2].
+    /// Number of virtual gateways [run: 3, simulate: 2]. The edge limits each gateway to
+    /// [gateway] uplinks_per_second (100 by default): above that, use more gateways or raise
+    /// the limit, or the excess shows as loss.
     #[arg(long)]
     gateways: Option<usize>,
     /// Distinct gateways hearing each uplink, each with its own RSSI and SNR, sent
