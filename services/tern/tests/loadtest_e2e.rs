@@ -19,8 +19,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tern_bus::{Bus, BusMetrics, BusOptions};
 use tern_loadtest::{CpuTarget, FleetConfig, MacVersion, Report, RunConfig, Target};
 use tern_postgres::testsuite::{TestSchema, test_pool};
+use tern_telemetry::prometheus_client;
 
 /// Upper bound of every wait for a server; reached only when the test fails.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -241,7 +243,46 @@ impl Deployment {
         }
     }
 
+    /// Deletes the Redis keys and the events stream and drops the schemas; the servers must
+    /// be stopped.
     async fn cleanup(self) {
+        use fred::prelude::{ClientLike, LuaInterface};
+        let redis = fred::prelude::Builder::default_centralized()
+            .build()
+            .unwrap();
+        redis.init().await.unwrap();
+        // The test Redis is one node, so a script may delete keys it did not declare.
+        let script = "local n = 0 \
+                      for _, key in ipairs(redis.call('KEYS', ARGV[1])) do \
+                        redis.call('DEL', key) n = n + 1 \
+                      end \
+                      return n";
+        let _: i64 = redis
+            .eval(
+                script,
+                Vec::<String>::new(),
+                vec![format!("{}:*", self.tag)],
+            )
+            .await
+            .unwrap();
+        redis.quit().await.unwrap();
+
+        let options = BusOptions {
+            url: "nats://127.0.0.1:4222".to_owned(),
+            subject_root: self.tag.clone(),
+            credentials_file: None,
+            password: None,
+            name: "loadtest-e2e-cleanup".to_owned(),
+            connection_timeout: Duration::from_secs(5),
+        };
+        let bus = Bus::connect(
+            &options,
+            BusMetrics::new(&mut prometheus_client::registry::Registry::default()),
+        )
+        .await
+        .unwrap();
+        // The stream is gone already when the application service never created it.
+        let _ = bus.jetstream().delete_stream(self.tag.to_uppercase()).await;
         for schema in self.schemas {
             schema.cleanup().await.unwrap();
         }
