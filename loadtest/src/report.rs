@@ -75,7 +75,7 @@ pub struct Report {
     pub mac_downlinks: u64,
     /// PULL_RESPs no device could open.
     pub downlinks_unmatched: u64,
-    /// `ack`, `nack`, `txack` and `error` events received.
+    /// `ack` events (confirmed downlinks the devices acknowledged).
     pub ack_events: u64,
     /// `nack` events.
     pub nack_events: u64,
