@@ -49,7 +49,7 @@ impl Target {
 /// The virtual devices and gateways.
 #[derive(Debug, Clone)]
 pub struct FleetConfig {
-    /// Number of OTAA devices.
+    /// Number of devices.
     pub devices: usize,
     /// Number of virtual gateways.
     pub gateways: usize,
@@ -59,6 +59,9 @@ pub struct FleetConfig {
     pub mac_versions: Vec<MacVersion>,
     /// Fraction of devices in class C.
     pub class_c_share: f64,
+    /// Fraction of devices activated by personalisation (ABP) through the API instead of
+    /// joining over the air.
+    pub abp_share: f64,
     /// Fraction of uplinks sent confirmed.
     pub confirmed_share: f64,
     /// Seed of keys, DevNonces and choices; the same seed gives the same run.
@@ -77,6 +80,7 @@ impl Default for FleetConfig {
             gateways_per_uplink: 1,
             mac_versions: vec![MacVersion::V1_0_3],
             class_c_share: 0.0,
+            abp_share: 0.0,
             confirmed_share: 0.0,
             seed: 1,
             join_rate: 50.0,

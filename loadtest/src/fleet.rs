@@ -27,6 +27,8 @@ pub(crate) struct DevicePlan {
     pub mac_version: MacVersion,
     /// Class.
     pub class: DeviceClass,
+    /// Activated by personalisation rather than over the air.
+    pub abp: bool,
     /// Root keys.
     pub root_keys: RootKeys,
     /// Seed of the device's random choices.
@@ -35,6 +37,7 @@ pub(crate) struct DevicePlan {
 
 /// Share decision kinds, so the class and other choices are independent.
 const SHARE_CLASS_C: u64 = 100;
+const SHARE_ABP: u64 = 101;
 
 /// Plans the fleet's devices.
 pub(crate) fn plan(ids: &FleetIds, config: &FleetConfig) -> Vec<DevicePlan> {
@@ -68,6 +71,7 @@ pub(crate) fn plan(ids: &FleetIds, config: &FleetConfig) -> Vec<DevicePlan> {
                 dev_eui,
                 mac_version,
                 class,
+                abp: ids.in_share(index, SHARE_ABP, config.abp_share),
                 root_keys,
                 seed: ids.device_seed(index),
             }

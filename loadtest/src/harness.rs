@@ -24,6 +24,8 @@ use crate::tracker::Tracker;
 
 /// How long a gateway waits for the edge's first PULL_ACK.
 const PULL_ACK_TIMEOUT: Duration = Duration::from_secs(5);
+/// First DevAddr of ABP devices; the device index fills the low 24 bits.
+const ABP_DEV_ADDR_BASE: u32 = 0x2600_0000;
 /// Margin after the last receive window before a join attempt counts as failed.
 const JOIN_MARGIN: Duration = Duration::from_secs(1);
 
@@ -57,6 +59,10 @@ pub(crate) fn check(target: &Target, fleet: &FleetConfig) -> anyhow::Result<Band
     ensure!(
         (0.0..=1.0).contains(&fleet.class_c_share),
         "--class-c-share must be between 0 and 1"
+    );
+    ensure!(
+        (0.0..=1.0).contains(&fleet.abp_share),
+        "--abp-share must be between 0 and 1"
     );
     ensure!(
         (0.0..=1.0).contains(&fleet.confirmed_share),
@@ -138,6 +144,7 @@ impl Harness {
             fleet_config.seed,
             notices,
         ));
+        activate_abp(&api, &engine, &ids, tag, &progress).await?;
         let mut tasks = JoinSet::new();
         tasks.spawn(events.handle(Arc::clone(&engine)));
         for gateway in &gateways {
@@ -170,7 +177,7 @@ impl Harness {
         self.engine.band.timing().join_accept_delay2 + JOIN_MARGIN
     }
 
-    /// Joins every device, starting at most `rate` joins per second; returns the number
+    /// Joins every OTAA device, starting at most `rate` joins per second; returns the number
     /// joined and the number that gave up.
     pub(crate) async fn join_all(
         &self,
@@ -178,15 +185,18 @@ impl Harness {
         attempts: u32,
         progress: &Progress,
     ) -> (u64, u64) {
-        let count = self.engine.fleet.devices.len();
-        let bar = progress.bar(count as u64, "joining");
+        let otaa: Vec<usize> = (self.engine.fleet.devices.iter())
+            .filter(|slot| !slot.plan.abp)
+            .map(|slot| slot.plan.index)
+            .collect();
+        let bar = progress.bar(otaa.len() as u64, "joining");
         let wait = self.join_wait();
         let start = tokio::time::Instant::now();
         let mut joins = JoinSet::new();
         let mut joined = 0;
         let mut failed = 0;
-        for index in 0..count {
-            let due = start + Duration::from_secs_f64(index as f64 / rate);
+        for (n, index) in otaa.into_iter().enumerate() {
+            let due = start + Duration::from_secs_f64(n as f64 / rate);
             tokio::time::sleep_until(due).await;
             let engine = Arc::clone(&self.engine);
             joins.spawn(async move { engine.join(index, attempts, wait).await });
@@ -259,6 +269,64 @@ impl Harness {
     pub(crate) fn stop(&mut self) {
         self.tasks.abort_all();
     }
+}
+
+/// Gives every ABP device of the fleet a session made for this run (`tag`): a DevAddr from its
+/// index and keys no earlier run used, so the network service starts its frame counters
+/// afresh, sent through `DeviceService.Activate` and then set in the virtual device.
+async fn activate_abp(
+    api: &Api,
+    engine: &Engine,
+    ids: &FleetIds,
+    tag: u32,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let abp: Vec<&fleet::DeviceSlot> = engine
+        .fleet
+        .devices
+        .iter()
+        .filter(|slot| slot.plan.abp)
+        .collect();
+    if abp.is_empty() {
+        return Ok(());
+    }
+    let bar = progress.bar(abp.len() as u64, "activating ABP devices");
+    futures::stream::iter(abp)
+        .map(|slot| {
+            let bar = bar.clone();
+            async move {
+                let index = slot.plan.index;
+                let run_key = |n: u64| ids.root_key(index, (u64::from(tag) << 8) | n);
+                let keys = tern_sim::SessionKeys {
+                    f_nwk_s_int_key: run_key(2),
+                    s_nwk_s_int_key: run_key(3),
+                    nwk_s_enc_key: run_key(4),
+                    app_s_key: run_key(5),
+                };
+                let lorawan_1_1 = slot.plan.mac_version == tern_sim::MacVersion::V1_1;
+                let keys = if lorawan_1_1 {
+                    keys
+                } else {
+                    // LoRaWAN 1.0 has one network session key for all three roles.
+                    tern_sim::SessionKeys::v1_0(keys.f_nwk_s_int_key, keys.app_s_key)
+                };
+                let dev_addr = lorawan_codec::DevAddr::from_u32(
+                    ABP_DEV_ADDR_BASE | (index as u32 & 0x00ff_ffff),
+                );
+                api.activate(slot.plan.dev_eui.to_u64(), lorawan_1_1, dev_addr, &keys)
+                    .await?;
+                engine
+                    .fleet
+                    .activate_abp(index, &engine.band, dev_addr, keys);
+                bar.inc(1);
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(provision::CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    bar.finish_and_clear();
+    Ok(())
 }
 
 fn tally(

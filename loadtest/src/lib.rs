@@ -21,10 +21,10 @@
 //! [`Target::name`], and DevEUIs, gateway EUIs and root keys derive from the name and the
 //! seed. Each run tags its payloads, so a run never counts an earlier run's events.
 //!
-//! Deliberately absent: ABP devices on a server (the API has no activation call yet; the
-//! fleet can hold ABP sessions, see `Fleet::activate_abp`, so adding them means provisioning
-//! the session through that call), class B, and retransmissions of unacknowledged confirmed
-//! uplinks. The crate is a tool, like the CLI, so its errors are `anyhow` with context.
+//! ABP devices (`FleetConfig::abp_share`) are activated through `DeviceService.Activate` with
+//! session keys made for each run, so the network service starts their counters afresh.
+//!
+//! Deliberately absent: class B, and retransmissions of unacknowledged confirmed uplinks. The crate is a tool, like the CLI, so its errors are `anyhow` with context.
 
 mod config;
 mod cpu;

@@ -110,6 +110,10 @@ struct FleetArgs {
     /// Fraction of class C devices.
     #[arg(long, default_value_t = 0.0)]
     class_c_share: f64,
+    /// Fraction of ABP devices, activated through the API with fresh session keys each run
+    /// instead of joining.
+    #[arg(long, default_value_t = 0.0)]
+    abp_share: f64,
     /// Fraction of confirmed uplinks [run: 0, simulate: 0.25].
     #[arg(long)]
     confirmed_share: Option<f64>,
@@ -148,6 +152,7 @@ impl FleetArgs {
                 None => defaults.mac.to_vec(),
             },
             class_c_share: self.class_c_share,
+            abp_share: self.abp_share,
             confirmed_share: self.confirmed_share.unwrap_or(defaults.confirmed_share),
             seed: self.seed,
             join_rate: self.join_rate,

@@ -1,5 +1,6 @@
 //! Provisioning through the public gRPC API: the tenant, the application, one device profile
-//! per MAC version and class, the gateways and the devices with their OTAA root keys.
+//! per MAC version, class and activation, the gateways, the OTAA devices with their root keys
+//! and the ABP devices, which [`Api::activate`] later gives this run's session.
 //!
 //! Every step is idempotent, so a repeated run reuses what an earlier one created: entities
 //! are looked up by id (the tenant and application carry the fleet name, profiles a name
@@ -7,8 +8,7 @@
 //! device gets its keys deleted and set again, which also clears the join server's DevNonce
 //! history, so a device whose DevNonce counts from 0 can join again.
 //!
-//! Devices are created concurrently, at most [`CONCURRENCY`] at a time. ABP devices are not
-//! provisioned yet: they need the identity service's activation call.
+//! Devices are created concurrently, at most [`CONCURRENCY`] at a time.
 
 use std::collections::BTreeSet;
 
@@ -81,6 +81,38 @@ impl Api {
 
     fn gateways(&self) -> GatewayServiceClient<Channel> {
         GatewayServiceClient::new(self.channel.clone())
+    }
+
+    /// Activates an ABP device with `dev_addr` and `keys`; a LoRaWAN 1.1 device gets its three
+    /// network keys, an older one its NwkSKey.
+    pub(crate) async fn activate(
+        &self,
+        dev_eui: u64,
+        lorawan_1_1: bool,
+        dev_addr: lorawan_codec::DevAddr,
+        keys: &tern_sim::SessionKeys,
+    ) -> anyhow::Result<()> {
+        let key = |key: &lorawan_codec::Aes128Key| hex::encode(key.to_bytes());
+        let dev_eui = format!("{dev_eui:016x}");
+        let mut request = api::ActivateDeviceRequest {
+            dev_eui: dev_eui.clone(),
+            dev_addr: format!("{:08x}", dev_addr.to_u32()),
+            app_s_key: key(&keys.app_s_key),
+            ..api::ActivateDeviceRequest::default()
+        };
+        if lorawan_1_1 {
+            request.f_nwk_s_int_key = key(&keys.f_nwk_s_int_key);
+            request.s_nwk_s_int_key = key(&keys.s_nwk_s_int_key);
+            request.nwk_s_enc_key = key(&keys.nwk_s_enc_key);
+        } else {
+            request.nwk_s_key = key(&keys.f_nwk_s_int_key);
+        }
+        self.devices()
+            .activate(self.request(request))
+            .await
+            .map_err(status_error)
+            .with_context(|| format!("activate ABP device {dev_eui}"))?;
+        Ok(())
     }
 
     /// Queues a downlink; retries while the application service does not know the device's
@@ -158,14 +190,15 @@ pub struct Provisioned {
     pub devices_created: usize,
 }
 
-/// Returns the id of the profile of a MAC version and class.
-pub(crate) fn profile_id(name: &str, version: MacVersion, class: DeviceClass) -> String {
-    let version = mac_version_name(version).replace('.', "-");
-    let class = match class {
+/// Returns the id of the profile of a MAC version, class and activation.
+pub(crate) fn profile_id(name: &str, plan: &DevicePlan) -> String {
+    let version = mac_version_name(plan.mac_version).replace('.', "-");
+    let class = match plan.class {
         DeviceClass::A => "a",
         DeviceClass::C => "c",
     };
-    format!("{name}-{version}-{class}")
+    let activation = if plan.abp { "-abp" } else { "" };
+    format!("{name}-{version}-{class}{activation}")
 }
 
 /// Creates or finds everything the fleet needs.
@@ -178,9 +211,9 @@ pub(crate) async fn provision(
     ensure_application(api, registry.name).await?;
     let mut created_profiles = BTreeSet::new();
     for plan in registry.devices {
-        let id = profile_id(registry.name, plan.mac_version, plan.class);
+        let id = profile_id(registry.name, plan);
         if created_profiles.insert(id.clone()) {
-            ensure_profile(api, registry, &id, plan.mac_version, plan.class).await?;
+            ensure_profile(api, registry, &id, plan).await?;
         }
     }
     for eui in &registry.gateways {
@@ -258,9 +291,14 @@ async fn ensure_profile(
     api: &Api,
     registry: &Registry<'_>,
     id: &str,
-    version: MacVersion,
-    class: DeviceClass,
+    plan: &DevicePlan,
 ) -> anyhow::Result<()> {
+    let (version, class) = (plan.mac_version, plan.class);
+    let activation = if plan.abp {
+        api::Activation::Abp
+    } else {
+        api::Activation::Otaa
+    };
     let profile = api::DeviceProfile {
         id: id.to_owned(),
         tenant_id: registry.name.to_owned(),
@@ -269,7 +307,7 @@ async fn ensure_profile(
         mac_version: mac_version_name(version).to_owned(),
         regional_parameters_revision: "RP002-1.0.4".to_owned(),
         supports_class_c: class == DeviceClass::C,
-        activation: api::Activation::Otaa.into(),
+        activation: activation.into(),
         rx1_delay_s: 1,
         rx2_dr: u32::from(registry.rx2_dr),
         rx2_frequency_hz: u64::from(registry.rx2_frequency_hz),
@@ -327,7 +365,7 @@ async fn ensure_device(
         application_id: registry.name.to_owned(),
         join_eui: format!("{:016x}", registry.join_eui),
         name: format!("virtual device {}", plan.index),
-        device_profile_id: profile_id(registry.name, plan.mac_version, plan.class),
+        device_profile_id: profile_id(registry.name, plan),
         ..api::Device::default()
     };
     let mut devices = api.devices();
@@ -366,6 +404,9 @@ async fn ensure_device(
                     .map_err(status_error)
                     .with_context(|| format!("update device {dev_eui}"))?;
             }
+            if plan.abp {
+                return Ok(false);
+            }
             // Deleting the keys clears the DevNonce history of the join server, so the
             // device's DevNonces, which start again from the seed, are accepted.
             match devices
@@ -387,6 +428,9 @@ async fn ensure_device(
             return Err(status_error(status)).with_context(|| format!("create device {dev_eui}"));
         }
     };
+    if plan.abp {
+        return Ok(created);
+    }
     let nwk_key = if plan.mac_version == MacVersion::V1_1 {
         hex::encode(plan.root_keys.nwk_key.to_bytes())
     } else {

@@ -35,6 +35,8 @@ pub struct Report {
     pub devices: usize,
     /// Devices created by this run (the others were reused).
     pub devices_created: usize,
+    /// ABP devices, activated through the API instead of joining.
+    pub abp_devices: usize,
     /// Virtual gateways.
     pub gateways: usize,
     /// Gateways hearing each uplink.
@@ -131,8 +133,12 @@ impl Report {
         row(
             "fleet",
             format!(
-                "{} devices ({} new), {} gateways, {} per uplink",
-                self.devices, self.devices_created, self.gateways, self.gateways_per_uplink
+                "{} devices ({} new, {} ABP), {} gateways, {} per uplink",
+                self.devices,
+                self.devices_created,
+                self.abp_devices,
+                self.gateways,
+                self.gateways_per_uplink
             ),
         );
         row(

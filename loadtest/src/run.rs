@@ -163,6 +163,9 @@ async fn drive(
         run_tag: format!("{:06x}", harness.tag),
         devices: engine.fleet.devices.len(),
         devices_created: harness.provisioned.devices_created,
+        abp_devices: (engine.fleet.devices.iter())
+            .filter(|slot| slot.plan.abp)
+            .count(),
         gateways: engine.gateways.len(),
         gateways_per_uplink: engine.per_uplink,
         join_requests: get(&counters.join_requests),

@@ -63,6 +63,11 @@ pub(crate) async fn handle<R: DeviceRegistry>(
             if rekeyed {
                 context.sessions.delete(dev_eui).await?;
             }
+            // An ABP device has its session from now on, so downlinks can be queued for it
+            // before its first uplink; an existing one keeps its counters.
+            if let Some(session) = crate::uplink::abp_session(&device) {
+                context.sessions.create_if_absent(&session).await?;
+            }
             Ok(accepted())
         }
         Some(pb::network_device_request::Action::Delete(_)) => {

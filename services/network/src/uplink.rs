@@ -520,7 +520,7 @@ async fn activate_abp<R: DeviceRegistry>(
 }
 
 /// Builds the first session of an ABP device, or `None` for an OTAA device.
-fn abp_session(device: &NetworkDevice) -> Option<pb::DeviceSession> {
+pub(crate) fn abp_session(device: &NetworkDevice) -> Option<pb::DeviceSession> {
     let Activation::Abp { dev_addr, keys } = device.activation else {
         return None;
     };

@@ -87,6 +87,14 @@ async fn abp_device_set_over_the_bus_is_served_and_deleted_with_its_session() {
     let mut as_up = env.subscribe_as_up().await.unwrap();
 
     assert!(ask(&env, &set_abp(dev_eui, dev_addr, &old_key)).await.ok);
+    let sessions = SessionStore::new(
+        env.redis.clone(),
+        RedisKeys::new(&env.redis_config.key_prefix),
+        Duration::from_secs(60),
+    );
+    // The session exists before the first uplink, so downlinks can be queued at once.
+    let first = sessions.session(dev_eui).await.unwrap().unwrap();
+    assert_eq!(first.session.f_cnt_up, None);
     env.publish_uplink(&uplink_frame(
         sim(dev_addr, old_key).data_up(5, false, b"a"),
         &receptions(),
@@ -96,17 +104,14 @@ async fn abp_device_set_over_the_bus_is_served_and_deleted_with_its_session() {
     assert_eq!(next(&mut as_up).await.unwrap().f_cnt, 5);
 
     // A repeated set keeps the session and its counter; a new key replaces the session.
-    let sessions = SessionStore::new(
-        env.redis.clone(),
-        RedisKeys::new(&env.redis_config.key_prefix),
-        Duration::from_secs(60),
-    );
     let before = sessions.session(dev_eui).await.unwrap().unwrap();
     assert!(ask(&env, &set_abp(dev_eui, dev_addr, &old_key)).await.ok);
     let after = sessions.session(dev_eui).await.unwrap().unwrap();
     assert_eq!(after.session, before.session);
     assert!(ask(&env, &set_abp(dev_eui, dev_addr, &new_key)).await.ok);
-    assert!(sessions.session(dev_eui).await.unwrap().is_none());
+    let fresh = sessions.session(dev_eui).await.unwrap().unwrap();
+    assert_eq!(fresh.session.f_cnt_up, None);
+    assert_ne!(fresh.session.f_nwk_s_int_key, before.session.f_nwk_s_int_key);
     env.publish_uplink(&uplink_frame(
         sim(dev_addr, new_key).data_up(0, false, b"b"),
         &receptions(),
