@@ -91,7 +91,7 @@ impl TargetArgs {
 /// The fleet; defaults differ per command.
 #[derive(Debug, Args)]
 struct FleetArgs {
-    /// Number of OTAA devices [run: 100, simulate: 10].
+    /// Number of devices [run: 100, simulate: 10].
     #[arg(long)]
     devices: Option<usize>,
     /// Number of virtual gateways [run: 3, simulate: 2]. The edge limits each gateway to

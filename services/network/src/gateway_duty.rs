@@ -7,6 +7,10 @@
 //! the other way round). Both items of a class A frame are charged, although the gateway
 //! sends at most one: the budget errs on the side of the regulation. Hours are fixed
 //! windows since the Unix epoch, a coarser rule than a sliding hour.
+//!
+//! Each replica also remembers the least time it has seen left in each budget this hour. Time
+//! is only ever taken from a budget, so an item longer than that is refused without asking
+//! Redis: a gateway at its limit costs no round trip per uplink.
 
 use std::time::Duration;
 
@@ -21,23 +25,26 @@ use crate::radio::region_modulation;
 use crate::{Error, Result};
 
 /// Adds `ARGV[1]` ms to `KEYS[1]` unless it would pass the budget `ARGV[2]` ms; the key
-/// lives `ARGV[3]` ms. Returns 1 when charged, 0 when the budget is spent.
+/// lives `ARGV[3]` ms. Returns the ms left after charging (0 or more), or, when the budget
+/// has too little left, minus one minus what is left.
 const CHARGE: &str = r"
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then
-  return 0
+local left = tonumber(ARGV[2]) - used
+if tonumber(ARGV[1]) > left then
+  return -1 - math.max(left, 0)
 end
 redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return left - tonumber(ARGV[1])
 ";
 
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// The hourly duty-cycle budgets of gateways.
-#[derive(Clone)]
 pub(crate) struct GatewayDuty {
     charge: Script,
+    /// The least time seen left, in ms, per gateway and sub-band, in hour `.0`.
+    left: std::sync::Mutex<(u64, std::collections::HashMap<(Eui64, usize), i64>)>,
 }
 
 impl std::fmt::Debug for GatewayDuty {
@@ -51,7 +58,33 @@ impl GatewayDuty {
     pub(crate) fn new() -> GatewayDuty {
         GatewayDuty {
             charge: Script::from_lua(CHARGE),
+            left: std::sync::Mutex::default(),
         }
+    }
+
+    /// Tells whether `airtime_ms` is known not to fit the budget `key` in `hour`.
+    fn known_spent(&self, hour: u64, key: (Eui64, usize), airtime_ms: i64) -> bool {
+        let mut left = self
+            .left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if left.0 != hour {
+            *left = (hour, std::collections::HashMap::new());
+        }
+        left.1.get(&key).is_some_and(|left| airtime_ms > *left)
+    }
+
+    /// Records that Redis had `left_ms` left in budget `key` in `hour`.
+    fn saw_left(&self, hour: u64, key: (Eui64, usize), left_ms: i64) {
+        let mut left = self
+            .left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if left.0 != hour {
+            return;
+        }
+        let known = left.1.entry(key).or_insert(left_ms);
+        *known = (*known).min(left_ms);
     }
 }
 
@@ -89,6 +122,10 @@ pub(crate) async fn admit<R>(
         let airtime_ms = i64::try_from(airtime.as_millis())
             .unwrap_or(i64::MAX)
             .max(1);
+        if context.duty.known_spent(hour, (gateway, index), airtime_ms) {
+            dropped += 1;
+            continue;
+        }
         let charged: i64 = context
             .duty
             .charge
@@ -103,12 +140,47 @@ pub(crate) async fn admit<R>(
             )
             .await
             .map_err(Error::redis("charge gateway duty cycle"))?;
-        if charged == 1 {
+        if charged >= 0 {
+            context.duty.saw_left(hour, (gateway, index), charged);
             kept.push(item);
         } else {
+            context.duty.saw_left(hour, (gateway, index), -1 - charged);
             dropped += 1;
         }
     }
     frame.items = kept;
     Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_seen_spent_refuses_longer_items_until_the_hour_turns() {
+        let duty = GatewayDuty::new();
+        let key = (Eui64::from_u64(1), 0);
+        assert!(!duty.known_spent(10, key, 50));
+        duty.saw_left(10, key, 40);
+        assert!(duty.known_spent(10, key, 50));
+        assert!(
+            !duty.known_spent(10, key, 40),
+            "an item that still fits asks Redis"
+        );
+        // Another replica's answer can only show less left.
+        duty.saw_left(10, key, 60);
+        assert!(duty.known_spent(10, key, 50));
+        duty.saw_left(10, key, 5);
+        assert!(duty.known_spent(10, key, 6));
+        assert!(!duty.known_spent(10, (Eui64::from_u64(2), 0), 50));
+        assert!(
+            !duty.known_spent(11, key, 50),
+            "a new hour has a new budget"
+        );
+        duty.saw_left(10, key, 0);
+        assert!(
+            !duty.known_spent(11, key, 50),
+            "late answers of the old hour are ignored"
+        );
+    }
 }

@@ -268,17 +268,27 @@ async fn classify<R: DeviceRegistry>(
         return Ok("duplicate");
     };
     tracing::Span::current().record("dedup_id", key.as_str());
+    // The handlers' futures are large and only the owner of a frame runs them: boxed, they
+    // leave the spawned task of every copy small, so duplicates move little memory.
     match &phy_payload.payload {
         Payload::MacPayload(mac_payload) => {
             tracing::Span::current()
                 .record("dev_addr", field::display(mac_payload.fhdr().dev_addr));
-            uplink::handle(context, frame, m_type, mac_payload, &key, started).await
+            Box::pin(uplink::handle(
+                context,
+                frame,
+                m_type,
+                mac_payload,
+                &key,
+                started,
+            ))
+            .await
         }
         Payload::JoinRequest(join_request) => {
-            otaa::handle(context, frame, join_request, &key, started).await
+            Box::pin(otaa::handle(context, frame, join_request, &key, started)).await
         }
         Payload::RejoinRequest(rejoin) => {
-            otaa::handle_rejoin(context, frame, rejoin, &key, started).await
+            Box::pin(otaa::handle_rejoin(context, frame, rejoin, &key, started)).await
         }
         _ => Ok("unsupported"),
     }

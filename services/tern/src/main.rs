@@ -18,6 +18,11 @@ mod serve;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The uplink path allocates and frees small buffers on every frame from many threads;
+/// mimalloc's per-thread free lists cost a fraction of glibc malloc there (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{CommandFactory, Parser, Subcommand};
 use login::ConnectArgs;
 use registry::RegistryCommand;

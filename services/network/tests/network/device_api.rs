@@ -111,7 +111,10 @@ async fn abp_device_set_over_the_bus_is_served_and_deleted_with_its_session() {
     assert!(ask(&env, &set_abp(dev_eui, dev_addr, &new_key)).await.ok);
     let fresh = sessions.session(dev_eui).await.unwrap().unwrap();
     assert_eq!(fresh.session.f_cnt_up, None);
-    assert_ne!(fresh.session.f_nwk_s_int_key, before.session.f_nwk_s_int_key);
+    assert_ne!(
+        fresh.session.f_nwk_s_int_key,
+        before.session.f_nwk_s_int_key
+    );
     env.publish_uplink(&uplink_frame(
         sim(dev_addr, new_key).data_up(0, false, b"b"),
         &receptions(),
