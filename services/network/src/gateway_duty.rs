@@ -40,11 +40,13 @@ return left - tonumber(ARGV[1])
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// The least time seen left, in ms, per gateway and sub-band, in the hour of `.0`.
+type KnownLeft = (u64, std::collections::HashMap<(Eui64, usize), i64>);
+
 /// The hourly duty-cycle budgets of gateways.
 pub(crate) struct GatewayDuty {
     charge: Script,
-    /// The least time seen left, in ms, per gateway and sub-band, in hour `.0`.
-    left: std::sync::Mutex<(u64, std::collections::HashMap<(Eui64, usize), i64>)>,
+    left: std::sync::Mutex<KnownLeft>,
 }
 
 impl std::fmt::Debug for GatewayDuty {
