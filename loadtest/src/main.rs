@@ -2,7 +2,7 @@
 //! (`simulate`) and the generator measurement (`generate`). Everything but argument parsing,
 //! reading the API key and printing lives in the library.
 
-use std::net::SocketAddr;
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -48,9 +48,9 @@ struct TargetArgs {
     /// File holding the API key; takes precedence over --api-key and TERN_API_KEY.
     #[arg(long)]
     api_key_file: Option<PathBuf>,
-    /// Gateway UDP edge; repeat to spread the gateways over several edges.
+    /// Gateway UDP edge, HOST:PORT; repeat to spread the gateways over several edges.
     #[arg(long = "udp", default_value = "127.0.0.1:1700")]
-    udp: Vec<SocketAddr>,
+    udp: Vec<String>,
     /// NATS server the application events are read from.
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     nats: String,
@@ -76,10 +76,23 @@ impl TargetArgs {
                 .to_owned(),
             (None, None) => bail!("give --api-key, --api-key-file or TERN_API_KEY"),
         };
+        if api_key.is_empty() {
+            bail!("the api key is empty; give --api-key, --api-key-file or TERN_API_KEY");
+        }
+        let mut udp = Vec::with_capacity(self.udp.len());
+        for edge in &self.udp {
+            // Host names resolve once here (e.g. `gateway:1700` in docker compose).
+            let addr = edge
+                .to_socket_addrs()
+                .with_context(|| format!("resolve --udp {edge:?} (HOST:PORT)"))?
+                .next()
+                .with_context(|| format!("--udp {edge:?} resolves to no address"))?;
+            udp.push(addr);
+        }
         Ok(Target {
             api_url: self.api.clone(),
             api_key,
-            udp: self.udp.clone(),
+            udp,
             nats_url: self.nats.clone(),
             subject_root: self.subject_root.clone(),
             name: self.name.clone(),

@@ -174,7 +174,8 @@ it uses; the KEK is required by the services that need it.
 - name: TERN_NATS__CREDENTIALS_FILE
   value: /etc/tern/nats/nats.creds
 {{- end }}
-{{- if has .service (list "join" "application") }}
+{{- /* The identity service wraps the AppSKeys of ABP activations under the KEK. */}}
+{{- if has .service (list "join" "application" "identity") }}
 - name: TERN_JOIN__KEK
   valueFrom:
     secretKeyRef:
