@@ -3,6 +3,7 @@
 //! Each test runs its own environment (subject root, key prefix, schema); simulated gateways
 //! publish `UplinkFrame`s and simulated devices build frames with the codec and crypto crates.
 
+mod dedup;
 mod device_api;
 mod downlink;
 mod gateway_status;
